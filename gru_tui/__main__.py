@@ -1,0 +1,3 @@
+from gru_tui.cli import main
+
+main()

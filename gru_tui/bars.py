@@ -1,0 +1,68 @@
+"""Horizontal bars drawn with eighth-block glyphs, as plain segments any renderer can paint.
+
+A segment's role says how to paint it: "fill" in the bar's colour; "fill-reverse" with the
+colour as background (reverse video), which turns a left-aligned eighth glyph into a
+right-aligned fill, so bars growing leftwards keep their sub-cell resolution; "axis"; "blank".
+Length and direction alone carry the value, so the bars read the same without colour.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import NamedTuple
+
+EIGHTHS = " ▏▎▍▌▋▊▉█"
+AXIS = "│"
+
+
+class Segment(NamedTuple):
+    text: str
+    role: str
+
+
+def _eighths(fraction: float, width: int) -> int:
+    fraction = 0.0 if math.isnan(fraction) else min(max(fraction, 0.0), 1.0)
+    return round(fraction * width * 8)
+
+
+def gate_bar(value: float, width: int) -> list[Segment]:
+    """A bar for a 0..1 value growing from the left edge, `width` cells wide."""
+    eighths = _eighths(value, width)
+    full, part = divmod(eighths, 8)
+    segments = [Segment("█" * full, "fill")]
+    if part:
+        segments.append(Segment(EIGHTHS[part], "fill"))
+    blank = width - full - (1 if part else 0)
+    segments.append(Segment(" " * blank, "blank"))
+    return [s for s in segments if s.text]
+
+
+def signed_bar(value: float, half: int, limit: float = 1.0) -> list[Segment]:
+    """A bar for a value in ±limit growing from a centre axis; 2·half + 1 cells wide."""
+    eighths = _eighths(abs(value) / limit if limit > 0 else 0.0, half)
+    full, part = divmod(eighths, 8)
+    if value >= 0:
+        left = [Segment(" " * half, "blank")]
+        right = [Segment("█" * full, "fill")]
+        if part:
+            right.append(Segment(EIGHTHS[part], "fill"))
+        right.append(Segment(" " * (half - full - (1 if part else 0)), "blank"))
+    else:
+        left = [Segment(" " * (half - full - (1 if part else 0)), "blank")]
+        if part:  # reverse video: the glyph's empty part is on the left, the fill on the right
+            left.append(Segment(EIGHTHS[8 - part], "fill-reverse"))
+        left.append(Segment("█" * full, "fill"))
+        right = [Segment(" " * half, "blank")]
+    return [s for s in [*left, Segment(AXIS, "axis"), *right] if s.text]
+
+
+def nice_limit(magnitude: float) -> float:
+    """The smallest of 1, 2, 5 × 10^k at or above `magnitude` (at least 1): a readable range."""
+    if not math.isfinite(magnitude) or magnitude <= 1.0:
+        return 1.0
+    exponent = math.floor(math.log10(magnitude))
+    for step in (1, 2, 5, 10):
+        limit = step * 10.0**exponent
+        if limit >= magnitude:
+            return limit
+    return 10.0 ** (exponent + 1)

@@ -1,0 +1,199 @@
+"""The `gru-tui` command: a thin layer over the engine, the inputs and the app."""
+
+from __future__ import annotations
+
+import os
+import sys
+from enum import Enum
+from typing import Annotated
+
+import typer
+
+from gru_tui import __version__
+from gru_tui.errors import InputError
+
+app = typer.Typer(
+    name="gru-tui",
+    help="See inside GRU, LSTM and simple RNN cells, one timestep at a time.",
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+class Reset(str, Enum):
+    before = "before"
+    after = "after"
+
+
+class ZWeights(str, Enum):
+    old = "old"
+    new = "new"
+
+
+class DType(str, Enum):
+    float64 = "float64"
+    float32 = "float32"
+
+
+MODELS_HELP = "gru, lstm or rnn; repeat or comma-separate. [default: gru, lstm]"
+INPUTS_HELP = ('Rows of x_t: inline "0.5,-0.3,0.8;0.1,0.2,0.3", a JSON array of rows, '
+               "a .json/.csv/.npy file, or - for stdin.")
+PRESET_HELP = ("A named input sequence: slides (the built-in example), sine, impulse, step, "
+               "noise, remember.")
+
+ModelOpt = Annotated[list[str] | None, typer.Option("--model", "-m", help=MODELS_HELP)]
+InputsOpt = Annotated[str | None, typer.Option("--inputs", "-i", help=INPUTS_HELP)]
+PresetOpt = Annotated[str | None, typer.Option("--preset", "-p", help=PRESET_HELP)]
+StepsOpt = Annotated[int | None, typer.Option(
+    "--steps", "-n", help="Length of a preset sequence. [default: the preset's own]")]
+H0Opt = Annotated[str | None, typer.Option(
+    "--h0", help="Initial hidden state, one row. [default: zeros; the slides' on the example]")]
+C0Opt = Annotated[str | None, typer.Option(
+    "--c0", help="Initial LSTM cell state, one row. [default: as --h0]")]
+HiddenOpt = Annotated[int | None, typer.Option(
+    "--hidden", "-H", help="Hidden units H. [default: 3, or the length of --h0]")]
+SeedOpt = Annotated[int, typer.Option("--seed", "-s", help="Seed of the random weights.")]
+ResetOpt = Annotated[Reset, typer.Option(
+    "--gru-reset", help="GRU reset gate before U_n (Cho, Keras reset_after=False) or after "
+    "(PyTorch, cuDNN).")]
+ZOpt = Annotated[ZWeights, typer.Option(
+    "--z-weights", help="GRU update gate weights the old state (Cho, PyTorch, Keras) or the "
+    "new one (Olah, Wikipedia).")]
+DTypeOpt = Annotated[DType, typer.Option("--dtype", help="Floating-point precision.")]
+
+
+def _scenario(model, inputs, preset, steps, h0, c0, hidden, seed, gru_reset, z_weights, dtype):
+    """Check and gather the options shared by the app and `step`."""
+    from gru_tui.io.inputs import read_row, read_rows
+    from gru_tui.scenario import DEFAULT_MODELS, Scenario
+
+    models = tuple(m.strip().lower() for spec in (model or []) for m in spec.split(",") if m)
+    return Scenario(
+        models=models or DEFAULT_MODELS,
+        hidden=hidden,
+        seed=seed,
+        dtype=dtype.value,
+        reset=gru_reset.value,
+        z_weights=z_weights.value,
+        inputs=None if inputs is None else read_rows(inputs, "--inputs"),
+        preset=preset,
+        steps=steps,
+        h0=None if h0 is None else read_row(h0, "--h0"),
+        c0=None if c0 is None else read_row(c0, "--c0"),
+    )
+
+
+def _version(value: bool) -> None:
+    if value:
+        print(f"gru-tui {__version__}")
+        raise typer.Exit()
+
+
+@app.callback(invoke_without_command=True)
+def main_callback(
+    ctx: typer.Context,
+    version: Annotated[bool, typer.Option(
+        "--version", "-V", callback=_version, is_eager=True, help="Show the version and exit.")
+    ] = False,
+) -> None:
+    """See inside GRU, LSTM and simple RNN cells, one timestep at a time.
+
+    With no command, shows the built-in example: the seed slides' x_1 = [0.5, -0.3, 0.8],
+    h_0 = [0.2, 0.4, -0.1], C_0 = [0.6, -0.2, 0.3], then the sine preset.
+    """
+    if ctx.invoked_subcommand is None:
+        ctx.invoke(step)
+
+
+@app.command()
+def step(
+    model: ModelOpt = None,
+    inputs: InputsOpt = None,
+    preset: PresetOpt = None,
+    steps: StepsOpt = None,
+    h0: H0Opt = None,
+    c0: C0Opt = None,
+    hidden: HiddenOpt = None,
+    seed: SeedOpt = 0,
+    gru_reset: ResetOpt = Reset.before,
+    z_weights: ZOpt = ZWeights.old,
+    dtype: DTypeOpt = DType.float64,
+    json_lines: Annotated[bool, typer.Option(
+        "--json", help="JSON Lines, one object per model per timestep (see README).")] = False,
+) -> None:
+    """Run the models over a sequence and print every gate and state of every step."""
+    scenario = _scenario(model, inputs, preset, steps, h0, c0, hidden, seed, gru_reset,
+                         z_weights, dtype)
+    if json_lines:
+        _write_json(scenario)
+    else:
+        _print_human(scenario)
+
+
+def _write_json(scenario) -> None:
+    from gru_tui.io.records import json_lines
+
+    out = sys.stdout
+    for offset, traces in scenario.run_in_chunks():
+        lines = json_lines(traces, offset)
+        out.write("\n".join(lines))
+        out.write("\n")
+        out.flush()
+
+
+def _print_human(scenario) -> None:
+    from rich.console import Console
+
+    from gru_tui.console import print_run
+
+    console = Console(highlight=False)
+    total = scenario.total_steps
+    chunks = scenario.run_in_chunks()
+    for offset, traces in chunks:
+        last = offset + min(t.steps for t in traces.values()) >= total
+        print_run(console, traces, offset, total, explain=last)
+
+
+@app.command()
+def params(
+    input_size: Annotated[int, typer.Option("--input-size", "-D", help="Input width D.")] = 3,
+    hidden: Annotated[int, typer.Option("--hidden", "-H", help="Hidden units H.")] = 3,
+    json_out: Annotated[bool, typer.Option("--json", help="One JSON object.")] = False,
+) -> None:
+    """Parameter counts of a GRU, LSTM and simple RNN: the slides' formula and frameworks."""
+    import json
+
+    from gru_tui.engine import parameter_table
+
+    for option, value in (("--input-size", input_size), ("--hidden", hidden)):
+        if value < 1:
+            raise InputError(f"{option} must be a positive integer, got {value}")
+    table = parameter_table(input_size, hidden)
+    if json_out:
+        ratios = {fw: table["gru"][fw] / table["lstm"][fw] for fw in table["gru"]}
+        print(json.dumps({"input_size": input_size, "hidden": hidden, "counts": table,
+                          "gru_lstm_ratio": ratios}))
+        return
+    from rich.console import Console
+
+    from gru_tui.console import parameter_report
+
+    Console(highlight=False).print(parameter_report(input_size, hidden, table))
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point: one-line errors with exit code 2, quiet on a closed pipe."""
+    try:
+        app(args=argv, prog_name="gru-tui")
+    except InputError as error:
+        print(f"gru-tui: error: {error}", file=sys.stderr)
+        sys.exit(2)
+    except BrokenPipeError:
+        # The reader went away (`| head -1`): stop quietly, and keep Python from
+        # complaining when it flushes stdout on the way out.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        sys.exit(0)
+    except KeyboardInterrupt:
+        sys.exit(130)

@@ -1,0 +1,23 @@
+"""The numpy engine: cells, runs over sequences, parameter counts. No UI imports here."""
+
+from gru_tui.engine.activations import sigmoid, tanh
+from gru_tui.engine.cells import (
+    CELLS,
+    DTYPES,
+    RESET_PLACEMENTS,
+    Z_CONVENTIONS,
+    Cell,
+    GateParams,
+    GRUCell,
+    LSTMCell,
+    RNNCell,
+    Trace,
+)
+from gru_tui.engine.init import random_cell
+from gru_tui.engine.params import parameter_count, parameter_table
+
+__all__ = [
+    "CELLS", "DTYPES", "RESET_PLACEMENTS", "Z_CONVENTIONS", "Cell", "GRUCell", "GateParams",
+    "LSTMCell", "RNNCell", "Trace", "parameter_count", "parameter_table", "random_cell",
+    "sigmoid", "tanh",
+]

@@ -1,0 +1,1 @@
+"""Reading what users give gru-tui (inputs, states, presets) and writing records."""

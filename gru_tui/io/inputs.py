@@ -1,0 +1,212 @@
+"""Input sequences and states from the command line, files or stdin.
+
+One rule everywhere: rows are timesteps, values within a row are the components. A row is
+written inline ("0.5,-0.3,0.8"; rows joined by ";" or newlines), as JSON ([0.5, -0.3, 0.8]
+or [[...], [...]]), or read from a .json, .csv (or other text) or .npy file. Every problem
+raises :class:`InputError` with one line that says what and where, rows counted from 1.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from gru_tui.errors import InputError
+
+FILE_SUFFIXES = {".json", ".csv", ".tsv", ".txt", ".npy", ".npz"}
+MAX_FILE_BYTES = 512 * 1024 * 1024
+_SEPARATORS = re.compile(r"[,\s]+")
+
+
+def read_rows(source: str, option: str = "--inputs") -> np.ndarray:
+    """A [T, D] float64 array from inline text, JSON, a file or "-" (stdin)."""
+    if source == "-":
+        text = sys.stdin.read()
+        rows = _parse_text(text, f"{option} (stdin)")
+    elif _names_a_file(source):
+        rows = _read_file(Path(source), f"{option} {source}")
+    else:
+        rows = _parse_text(source, option)
+    return rows
+
+
+def read_row(source: str, option: str) -> np.ndarray:
+    """One row (an initial state) in the inline or JSON form, or from a file."""
+    rows = read_rows(source, option)
+    if len(rows) != 1:
+        raise InputError(f"{option} must be one row, got {len(rows)} rows")
+    return rows[0]
+
+
+def check_width(rows: np.ndarray, width: int, where: str, takes: str) -> None:
+    """Refuse rows whose width differs from what the model takes."""
+    if rows.shape[1] != width:
+        row_word = "row 1 has" if len(rows) > 1 else "has"
+        hint = ""
+        if width == 1 and len(rows) == 1:
+            hint = " (one value per row: write 1;0;0 or [[1],[0],[0]])"
+        raise InputError(f"{where} {row_word} {rows.shape[1]} values, {takes} {width}{hint}")
+
+
+# -- where the text comes from --------------------------------------------------------------
+
+
+def _names_a_file(source: str) -> bool:
+    if "/" in source or "\\" in source:
+        return True
+    path = Path(source)
+    return path.suffix.lower() in FILE_SUFFIXES or path.is_file()
+
+
+def _read_file(path: Path, where: str) -> np.ndarray:
+    if not path.exists():
+        raise InputError(f"{where}: no such file")
+    if path.is_dir():
+        raise InputError(f"{where} is a directory, not a file")
+    try:
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise InputError(f"{where} is {size / 2**20:.0f} MiB, more than gru-tui reads (512 MiB)")
+        if path.suffix.lower() in (".npy", ".npz"):
+            return _read_npy(path, where)
+        data = path.read_bytes()
+    except OSError as error:
+        raise InputError(f"{where} cannot be read: {error.strerror or error}") from None
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise InputError(f"{where} is not a text file (expected JSON, CSV or .npy)") from None
+    return _parse_text(text, where, is_file=True)
+
+
+def _read_npy(path: Path, where: str) -> np.ndarray:
+    if path.suffix.lower() == ".npz":
+        raise InputError(f"{where}: .npz holds several arrays; save the inputs with np.save (.npy)")
+    try:
+        array = np.load(path, allow_pickle=False)
+    except ValueError as error:
+        if "pickle" in str(error):
+            raise InputError(
+                f"{where} holds Python objects (pickled); refused, gru-tui never unpickles"
+            ) from None
+        raise InputError(f"{where} is not a readable .npy file ({error})") from None
+    except (OSError, EOFError) as error:
+        raise InputError(f"{where} is not a readable .npy file ({error})") from None
+    if array.dtype.kind not in "fiu":
+        raise InputError(f"{where} holds {array.dtype} values, expected real numbers")
+    if array.ndim == 1:
+        array = array[None, :]
+    if array.ndim != 2:
+        raise InputError(f"{where} has shape {array.shape}, expected [T, D] (one row per step)")
+    rows = array.astype(np.float64)
+    if rows.size == 0:
+        raise InputError(f"{where} holds no values")
+    _check_finite(rows, where)
+    return rows
+
+
+# -- parsing text ----------------------------------------------------------------------------
+
+
+def _parse_text(text: str, where: str, is_file: bool = False) -> np.ndarray:
+    stripped = text.strip()
+    if not stripped:
+        raise InputError(f"{where} is empty")
+    if stripped[0] in "[{":
+        return _parse_json(stripped, where)
+    return _parse_delimited(stripped, where, is_file)
+
+
+def _refuse_constant(name: str):
+    raise InputError(f"{name} is not a finite number")
+
+
+def _parse_json(text: str, where: str) -> np.ndarray:
+    try:
+        data = json.loads(text, parse_constant=_refuse_constant)
+    except InputError as error:
+        raise InputError(f"{where}: {error}; NaN and inf are refused") from None
+    except json.JSONDecodeError as error:
+        raise InputError(
+            f"{where} is not valid JSON: {error.msg} at line {error.lineno} column {error.colno}"
+        ) from None
+    if not isinstance(data, list) or not data:
+        raise InputError(f"{where} must be a JSON array of numbers or of rows of numbers")
+    rows = data if all(isinstance(item, list) for item in data) else [data]
+    values: list[list[float]] = []
+    for r, row in enumerate(rows, start=1):
+        if not isinstance(row, list):
+            raise InputError(f"{where} mixes rows and numbers at row {r}")
+        values.append([_json_number(v, where, r, c) for c, v in enumerate(row, start=1)])
+    return _rectangular(values, where, [None] * len(values))
+
+
+def _json_number(value, where: str, row: int, col: int) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        shown = json.dumps(value)[:20]
+        raise InputError(f"{where} row {row} value {col} is not a number: {shown}")
+    number = float(value)
+    if not math.isfinite(number):
+        raise InputError(f"{where} row {row} value {col} ({value}) is not a finite number")
+    return number
+
+
+def _parse_delimited(text: str, where: str, is_file: bool) -> np.ndarray:
+    """Rows on lines (or split by ";"), values split by commas and/or whitespace."""
+    values: list[list[float]] = []
+    lines: list[int | None] = []
+    raw_lines = text.splitlines() if is_file else re.split(r"[;\n]", text.rstrip("; \n"))
+    for line_no, raw in enumerate(raw_lines, start=1):
+        line = raw.split("#", 1)[0].strip() if is_file else raw.strip()
+        if not line:
+            if not is_file:
+                raise InputError(f"{where} row {len(values) + 1} is empty")
+            continue
+        fields = [f for f in _SEPARATORS.split(line.replace(";", ",")) if f]
+        if is_file and not values and not any(_is_number(f) for f in fields):
+            continue  # a CSV header line
+        row = len(values) + 1
+        values.append([_text_number(f, where, row, c) for c, f in enumerate(fields, start=1)])
+        lines.append(line_no if is_file else None)
+    if not values:
+        raise InputError(f"{where} holds no rows")
+    return _rectangular(values, where, lines)
+
+
+def _is_number(field: str) -> bool:
+    try:
+        float(field)
+    except ValueError:
+        return False
+    return True
+
+
+def _text_number(field: str, where: str, row: int, col: int) -> float:
+    try:
+        number = float(field)
+    except ValueError:
+        raise InputError(f"{where} row {row} value {col} is not a number: {field[:20]!r}") from None
+    if not math.isfinite(number):
+        raise InputError(f"{where} row {row} value {col} ({field[:20]}) is not a finite number")
+    return number
+
+
+def _rectangular(values: list[list[float]], where: str, lines: list[int | None]) -> np.ndarray:
+    width = len(values[0])
+    for r, row in enumerate(values, start=1):
+        if len(row) != width or not row:
+            line = f" (line {lines[r - 1]})" if lines[r - 1] not in (None, r) else ""
+            raise InputError(f"{where} row {r}{line} has {len(row)} values, row 1 has {width}")
+    return np.array(values, dtype=np.float64)
+
+
+def _check_finite(rows: np.ndarray, where: str) -> None:
+    bad = np.argwhere(~np.isfinite(rows))
+    if len(bad):
+        r, c = (int(i) + 1 for i in bad[0])
+        raise InputError(f"{where} row {r} value {c} ({rows[r - 1, c - 1]}) is not a finite number")

@@ -1,0 +1,157 @@
+"""What to run: which models, their weights and conventions, the inputs and initial states.
+
+Shared by `gru-tui step` and the app, so both start from the same built-in example and
+refuse the same bad settings with the same one-line messages.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from gru_tui.engine import CELLS, Cell, Trace, random_cell
+from gru_tui.errors import InputError
+from gru_tui.io.inputs import check_width
+from gru_tui.io.presets import PRESETS, SLIDE_C0, SLIDE_H0, preset_chunks
+
+MODELS = tuple(CELLS)  # gru, lstm, rnn
+DEFAULT_MODELS = ("gru", "lstm")
+DEFAULT_INPUT_SIZE = 3
+DEFAULT_HIDDEN = 3
+MAX_WEIGHT_BYTES = 1 << 30
+CHUNK_VALUES = 1 << 22  # per stored array of a chunked run: 32 MiB in float64
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """Settings for a run, checked on creation. Options are named as on the command line."""
+
+    models: tuple[str, ...] = DEFAULT_MODELS
+    hidden: int | None = None  # None: from --h0, else 3
+    seed: int = 0
+    dtype: str = "float64"
+    reset: str = "before"
+    z_weights: str = "old"
+    inputs: np.ndarray | None = field(default=None, repr=False)  # explicit rows [T, D]
+    preset: str | None = None  # None with no inputs: the built-in example ("slides")
+    steps: int | None = None
+    h0: np.ndarray | None = field(default=None, repr=False)
+    c0: np.ndarray | None = field(default=None, repr=False)
+
+    def __post_init__(self) -> None:
+        for model in self.models:
+            if model not in MODELS:
+                raise InputError(f"unknown model {model!r}; choose from {', '.join(MODELS)}")
+        if not self.models:
+            raise InputError("no model chosen; use --model gru, lstm or rnn")
+        if len(set(self.models)) != len(self.models):
+            raise InputError(f"--model repeats a model: {', '.join(self.models)}")
+        _positive("--hidden", self.hidden)
+        _positive("--steps", self.steps)
+        if self.seed < 0:
+            raise InputError(f"--seed must be 0 or more, got {self.seed}")
+        if self.inputs is not None and self.preset is not None:
+            raise InputError("--inputs and --preset both give inputs; choose one")
+        if self.inputs is not None and self.steps is not None:
+            raise InputError(f"--steps applies to presets; --inputs already has "
+                             f"{len(self.inputs)} rows")
+        if self.preset is not None and self.preset not in PRESETS:
+            raise InputError(f"unknown preset {self.preset!r}; choose from {', '.join(PRESETS)}")
+        H = self.hidden_size
+        for option, state in (("--h0", self.h0), ("--c0", self.c0)):
+            if state is not None and len(state) != H:
+                raise InputError(f"{option} has {len(state)} values, the hidden state has {H}")
+        weight_bytes = 4 * H * (self.input_size + H + 2) * 8
+        if weight_bytes > MAX_WEIGHT_BYTES:
+            raise InputError(f"--hidden {H} needs {weight_bytes / 2**30:.0f} GiB of weights; "
+                             "gru-tui stops at 1 GiB")
+
+    @property
+    def builtin(self) -> bool:
+        """True for the built-in example of SPEC §2 (the slides' values)."""
+        return self.inputs is None and self.preset_name == "slides"
+
+    @property
+    def preset_name(self) -> str:
+        return self.preset or "slides"
+
+    @property
+    def input_size(self) -> int:
+        return DEFAULT_INPUT_SIZE if self.inputs is None else self.inputs.shape[1]
+
+    @property
+    def hidden_size(self) -> int:
+        if self.hidden is not None:
+            return self.hidden
+        return len(self.h0) if self.h0 is not None else DEFAULT_HIDDEN
+
+    @property
+    def total_steps(self) -> int:
+        if self.inputs is not None:
+            return len(self.inputs)
+        return self.steps or PRESETS[self.preset_name].steps
+
+    def cells(self) -> dict[str, Cell]:
+        """One cell per model, in --model order. Every model draws its weights from --seed."""
+        conventions = {"gru": {"reset": self.reset, "z_weights": self.z_weights}}
+        return {
+            model: random_cell(model, self.input_size, self.hidden_size, self.seed, self.dtype,
+                               **conventions.get(model, {}))
+            for model in self.models
+        }
+
+    def initial_states(self) -> tuple[np.ndarray | None, np.ndarray | None]:
+        """(h0, c0): as given; the slides' states on the built-in example; else zeros (None)."""
+        h0, c0 = self.h0, self.c0
+        if self.builtin and self.hidden_size == len(SLIDE_H0):
+            h0 = SLIDE_H0 if h0 is None else h0
+            c0 = SLIDE_C0 if c0 is None else c0
+        return h0, c0
+
+    @property
+    def chunk_steps(self) -> int:
+        """Steps per window of a streamed run: 4096, fewer for very wide models."""
+        return max(1, min(4096, CHUNK_VALUES // (4 * self.hidden_size)))
+
+    def input_chunks(self, chunk: int | None = None) -> Iterator[np.ndarray]:
+        """The inputs, at most `chunk` rows at a time."""
+        chunk = chunk or self.chunk_steps
+        if self.inputs is not None:
+            check_width(self.inputs, self.input_size, "--inputs", "the model takes")
+            for start in range(0, len(self.inputs), chunk):
+                yield self.inputs[start : start + chunk]
+        else:
+            yield from preset_chunks(self.preset_name, self.input_size, self.total_steps,
+                                     self.seed, chunk)
+
+    def inputs_array(self) -> np.ndarray:
+        """All inputs as one [T, D] array."""
+        return np.concatenate(list(self.input_chunks(max(self.total_steps, 1))))
+
+    def run(self) -> dict[str, Trace]:
+        """Every model over the whole sequence."""
+        xs = self.inputs_array()
+        h0, c0 = self.initial_states()
+        return {model: cell.run(xs, h0, c0) for model, cell in self.cells().items()}
+
+    def run_in_chunks(self, chunk: int | None = None) -> Iterator[tuple[int, dict[str, Trace]]]:
+        """(offset, traces) for successive windows of steps; memory stays constant."""
+        cells = self.cells()
+        h0, c0 = self.initial_states()
+        states = {model: (h0, c0) for model in cells}
+        offset = 0
+        for xs in self.input_chunks(chunk):
+            traces = {}
+            for model, cell in cells.items():
+                trace = cell.run(xs, *states[model])
+                traces[model] = trace
+                states[model] = (trace.hs[-1], trace.cs[-1] if trace.cs is not None else None)
+            yield offset, traces
+            offset += len(xs)
+
+
+def _positive(option: str, value: int | None) -> None:
+    if value is not None and value < 1:
+        raise InputError(f"{option} must be a positive integer, got {value}")

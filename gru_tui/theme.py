@@ -1,0 +1,101 @@
+"""Names, symbols, scales, colours and one-line explanations of every vector, defined once.
+
+The command line and the app both draw from this table, so a gate is called the same thing,
+written with the same symbol and painted the same colour everywhere.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+MODEL_TITLES = {"gru": "GRU", "lstm": "LSTM", "rnn": "Simple RNN"}
+
+# How a vector's values are drawn:
+#   "gate"   σ outputs, 0..1, a bar growing from the left;
+#   "signed" tanh-valued, −1..1, a bar growing from a centre axis;
+#   "state"  unbounded (inputs, the LSTM cell state), centred, with its own visible range.
+SCALES = ("gate", "signed", "state")
+
+
+@dataclass(frozen=True)
+class VectorInfo:
+    key: str  # the record key of SPEC §3
+    symbol: str  # the seed slides' notation
+    name: str
+    scale: str
+    role: str  # what it does, in one line
+
+
+def _v(key: str, symbol: str, name: str, scale: str, role: str) -> VectorInfo:
+    return VectorInfo(key, symbol, name, scale, role)
+
+
+_X = _v("x", "x_t", "input", "state", "what the sequence feeds in at this step")
+_H_PREV = _v("h_prev", "h_t-1", "previous hidden state",
+             "signed", "the memory carried over from the step before")
+
+VECTORS: dict[str, tuple[VectorInfo, ...]] = {
+    "gru": (
+        _X,
+        _H_PREV,
+        _v("reset", "r_t", "reset gate", "gate",
+           "how much of the old memory may shape the candidate (0: ignore the past)"),
+        _v("update", "z_t", "update gate", "gate",
+           "per unit, how much old memory is kept rather than replaced by the candidate"),
+        _v("candidate", "Ĥ_t", "candidate", "signed",
+           "a proposal for the new memory, from the input and the reset-filtered past"),
+        _v("h", "h_t", "hidden state", "signed",
+           "the new memory: old memory and candidate blended by the update gate"),
+    ),
+    "lstm": (
+        _X,
+        _H_PREV,
+        _v("c_prev", "C_t-1", "previous cell state", "state",
+           "the long-term memory carried over from the step before"),
+        _v("forget", "f_t", "forget gate", "gate",
+           "how much of each cell-state unit survives from the step before"),
+        _v("input", "i_t", "input gate", "gate",
+           "how much of the candidate gets written into the cell state"),
+        _v("candidate", "C̃_t", "candidate", "signed",
+           "new content that could be written into the cell state"),
+        _v("output", "o_t", "output gate", "gate",
+           "how much of the cell state is shown as the hidden state"),
+        _v("c", "C_t", "cell state", "state",
+           "the long-term memory: what survived forgetting plus what was written"),
+        _v("h", "h_t", "hidden state", "signed",
+           "what the cell shows the next step and the layer above: o ⊙ tanh(C_t)"),
+    ),
+    "rnn": (
+        _X,
+        _H_PREV,
+        _v("h", "h_t", "hidden state", "signed",
+           "tanh of input and old memory together; nothing decides what to keep"),
+    ),
+}
+
+# With z weighting the new state (Olah's blog, Wikipedia) the update gate's job reads the
+# other way round.
+UPDATE_ROLE_Z_NEW = "per unit, how much of the candidate replaces the old memory"
+
+# Okabe–Ito colours: distinguishable with every common colour-vision deficiency, and readable
+# on dark and light backgrounds. Sign is also carried by direction, so NO_COLOR loses nothing.
+COLOURS = {
+    "gate": "#2BA884",  # bluish green
+    "positive": "#E69F00",  # orange
+    "negative": "#3C91D6",  # blue
+    "axis": "#888888",
+}
+
+
+def vector_info(model: str, key: str) -> VectorInfo:
+    for info in VECTORS[model]:
+        if info.key == key:
+            return info
+    raise KeyError(f"{model} has no vector {key!r}")
+
+
+def role_text(model: str, key: str, z_weights: str = "old") -> str:
+    """The one-line explanation, following the GRU's z convention."""
+    if model == "gru" and key == "update" and z_weights == "new":
+        return UPDATE_ROLE_Z_NEW
+    return vector_info(model, key).role
