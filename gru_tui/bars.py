@@ -37,8 +37,18 @@ def gate_bar(value: float, width: int) -> list[Segment]:
     return [s for s in segments if s.text]
 
 
-def signed_bar(value: float, half: int, limit: float = 1.0) -> list[Segment]:
-    """A bar for a value in ±limit growing from a centre axis; 2·half + 1 cells wide."""
+# Right-aligned partial cells for output without reverse video (plain text): Unicode only has
+# the eighth and the half, so the leftmost cell of a negative bar is rounded to those.
+RIGHT_PARTS = ["", "▕", "▕", "▐", "▐", "▐", "█", "█"]
+
+
+def signed_bar(value: float, half: int, limit: float = 1.0,
+               reverse_video: bool = True) -> list[Segment]:
+    """A bar for a value in ±limit growing from a centre axis; 2·half + 1 cells wide.
+
+    Without `reverse_video` (plain text), a negative bar's partial cell uses the coarser
+    right-aligned glyphs ▕ and ▐.
+    """
     eighths = _eighths(abs(value) / limit if limit > 0 else 0.0, half)
     full, part = divmod(eighths, 8)
     if value >= 0:
@@ -49,8 +59,10 @@ def signed_bar(value: float, half: int, limit: float = 1.0) -> list[Segment]:
         right.append(Segment(" " * (half - full - (1 if part else 0)), "blank"))
     else:
         left = [Segment(" " * (half - full - (1 if part else 0)), "blank")]
-        if part:  # reverse video: the glyph's empty part is on the left, the fill on the right
+        if part and reverse_video:  # the glyph's ink becomes the gap, its background the fill
             left.append(Segment(EIGHTHS[8 - part], "fill-reverse"))
+        elif part:
+            left.append(Segment(RIGHT_PARTS[part], "fill"))
         left.append(Segment("█" * full, "fill"))
         right = [Segment(" " * half, "blank")]
     return [s for s in [*left, Segment(AXIS, "axis"), *right] if s.text]

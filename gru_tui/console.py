@@ -23,13 +23,13 @@ def format_value(value: float) -> str:
     return f"{value:+.4f}" if abs(value) < 1e4 else f"{value:+.3e}"
 
 
-def bar_text(value: float, scale: str, limit: float = 1.0) -> Text:
-    """A rich Text bar for one value on its vector's scale."""
+def bar_text(value: float, scale: str, limit: float = 1.0, styled: bool = True) -> Text:
+    """A rich Text bar for one value on its vector's scale; `styled`: the output shows styles."""
     if scale == "gate":
         segments = gate_bar(value, 2 * HALF + 1)
         colour = COLOURS["gate"]
     else:
-        segments = signed_bar(value, HALF, limit)
+        segments = signed_bar(value, HALF, limit, reverse_video=styled)
         colour = COLOURS["positive" if value >= 0 else "negative"]
     return Text.assemble(*(_styled(s, colour) for s in segments))
 
@@ -56,7 +56,7 @@ def state_limits(traces: Mapping[str, Trace]) -> dict[str, float]:
 
 
 def render_step(t: int, total: int, traces: Mapping[str, Trace], step: int,
-                limits: Mapping[str, float]) -> Group:
+                limits: Mapping[str, float], styled: bool = True) -> Group:
     """Step `step` (0-based, within the traces) shown as t / total."""
     parts: list = [Text(f"t = {t} / {total}", style="bold")]
     for model, trace in traces.items():
@@ -77,7 +77,7 @@ def render_step(t: int, total: int, traces: Mapping[str, Trace], step: int,
                     Text(info.symbol, style="bold") if first else "",
                     info.name if first else "",
                     str(unit + 1),
-                    bar_text(float(value), info.scale, limit),
+                    bar_text(float(value), info.scale, limit, styled),
                     format_value(float(value)),
                 )
             if len(values) > UNITS_SHOWN:
@@ -92,7 +92,8 @@ def print_run(console: Console, traces: Mapping[str, Trace], offset: int, total:
     limits = state_limits(traces)
     steps = min(trace.steps for trace in traces.values())
     for step in range(steps):
-        console.print(render_step(offset + step + 1, total, traces, step, limits))
+        console.print(render_step(offset + step + 1, total, traces, step, limits,
+                                  styled=console.is_terminal))
         console.print()
     if explain:
         print_legend(console, traces)
