@@ -18,9 +18,10 @@ HALF = 8  # a bar is 2·HALF + 1 cells wide
 UNITS_SHOWN = 8
 
 
-def format_value(value: float) -> str:
-    """Signed, four decimals; scientific beyond ±10⁴."""
-    return f"{value:+.4f}" if abs(value) < 1e4 else f"{value:+.3e}"
+def format_value(value: float, signed: bool = True) -> str:
+    """Four decimals, with an explicit sign where values can be negative; scientific ≥ 10⁴."""
+    sign = "+" if signed else ""
+    return f"{value:{sign}.4f}" if abs(value) < 1e4 else f"{value:{sign}.3e}"
 
 
 def bar_text(value: float, scale: str, limit: float = 1.0, styled: bool = True) -> Text:
@@ -78,7 +79,7 @@ def render_step(t: int, total: int, traces: Mapping[str, Trace], step: int,
                     info.name if first else "",
                     str(unit + 1),
                     bar_text(float(value), info.scale, limit, styled),
-                    format_value(float(value)),
+                    format_value(float(value), signed=info.scale != "gate"),
                 )
             if len(values) > UNITS_SHOWN:
                 table.add_row("", "", "…", f"{len(values) - UNITS_SHOWN} more units", "")
