@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
-from enum import Enum
+from enum import StrEnum
 from typing import Annotated
 
 import typer
@@ -21,17 +21,17 @@ app = typer.Typer(
 )
 
 
-class Reset(str, Enum):
+class Reset(StrEnum):
     before = "before"
     after = "after"
 
 
-class ZWeights(str, Enum):
+class ZWeights(StrEnum):
     old = "old"
     new = "new"
 
 
-class DType(str, Enum):
+class DType(StrEnum):
     float64 = "float64"
     float32 = "float32"
 

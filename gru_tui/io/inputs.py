@@ -71,7 +71,7 @@ def _read_file(path: Path, where: str) -> np.ndarray:
     try:
         size = path.stat().st_size
         if size > MAX_FILE_BYTES:
-            raise InputError(f"{where} is {size / 2**20:.0f} MiB, more than gru-tui reads (512 MiB)")
+            raise InputError(f"{where} is {size / 2**20:.0f} MiB; gru-tui reads up to 512 MiB")
         if path.suffix.lower() in (".npy", ".npz"):
             return _read_npy(path, where)
         data = path.read_bytes()
