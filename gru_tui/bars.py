@@ -78,3 +78,14 @@ def nice_limit(magnitude: float) -> float:
         if limit >= magnitude:
             return limit
     return 10.0 ** (exponent + 1)
+
+
+SPARKS = "▁▂▃▄▅▆▇█"
+
+
+def spark(value: float, low: float, high: float) -> str:
+    """One of eight rising blocks for value in low..high: a heat strip readable without colour."""
+    if math.isnan(value) or high <= low:
+        return SPARKS[0]
+    fraction = min(max((value - low) / (high - low), 0.0), 1.0)
+    return SPARKS[min(int(fraction * len(SPARKS)), len(SPARKS) - 1)]

@@ -90,20 +90,64 @@ def _version(value: bool) -> None:
         raise typer.Exit()
 
 
+SessionOpt = Annotated[str | None, typer.Option(
+    "--session", help="A session file saved by the app (S): reopen it, or replay it with step.")]
+JsonOpt = Annotated[bool, typer.Option(
+    "--json", help="JSON Lines, one object per model per timestep (see README).")]
+
+
+def _load(session, model, inputs, preset, steps, h0, c0, hidden, seed, gru_reset, z_weights,
+          dtype):
+    """The session file if given (alone), else a scenario from the options."""
+    if session is None:
+        return None, _scenario(model, inputs, preset, steps, h0, c0, hidden, seed, gru_reset,
+                               z_weights, dtype)
+    given = [name for name, value in (("--model", model), ("--inputs", inputs),
+                                      ("--preset", preset), ("--steps", steps), ("--h0", h0),
+                                      ("--c0", c0), ("--hidden", hidden)) if value]
+    if given:
+        raise InputError(f"--session sets the whole run; drop {', '.join(given)}")
+    from gru_tui.io.session import load_session
+
+    loaded = load_session(session)
+    return loaded, loaded.scenario
+
+
 @app.callback(invoke_without_command=True)
 def main_callback(
     ctx: typer.Context,
+    model: ModelOpt = None,
+    inputs: InputsOpt = None,
+    preset: PresetOpt = None,
+    steps: StepsOpt = None,
+    h0: H0Opt = None,
+    c0: C0Opt = None,
+    hidden: HiddenOpt = None,
+    seed: SeedOpt = 0,
+    gru_reset: ResetOpt = Reset.before,
+    z_weights: ZOpt = ZWeights.old,
+    dtype: DTypeOpt = DType.float64,
+    session: SessionOpt = None,
     version: Annotated[bool, typer.Option(
         "--version", "-V", callback=_version, is_eager=True, help="Show the version and exit.")
     ] = False,
 ) -> None:
     """See inside GRU, LSTM and simple RNN cells, one timestep at a time.
 
-    With no command, shows the built-in example: the seed slides' x_1 = [0.5, -0.3, 0.8],
-    h_0 = [0.2, 0.4, -0.1], C_0 = [0.6, -0.2, 0.3], then the sine preset.
+    With no command, opens the app on the built-in example: the seed slides' x_1 = [0.5,
+    -0.3, 0.8], h_0 = [0.2, 0.4, -0.1], C_0 = [0.6, -0.2, 0.3], then the sine preset. Press ?
+    in the app for every key.
     """
-    if ctx.invoked_subcommand is None:
-        ctx.invoke(step)
+    if ctx.invoked_subcommand is not None:
+        return
+    loaded, scenario = _load(session, model, inputs, preset, steps, h0, c0, hidden, seed,
+                             gru_reset, z_weights, dtype)
+    from gru_tui.app.app import GruTuiApp
+
+    if loaded is None:
+        GruTuiApp(scenario).run()
+    else:
+        GruTuiApp(scenario, t=loaded.t, unit=loaded.unit, visible=scenario.models).run()
 
 
 @app.command()
@@ -119,12 +163,12 @@ def step(
     gru_reset: ResetOpt = Reset.before,
     z_weights: ZOpt = ZWeights.old,
     dtype: DTypeOpt = DType.float64,
-    json_lines: Annotated[bool, typer.Option(
-        "--json", help="JSON Lines, one object per model per timestep (see README).")] = False,
+    session: SessionOpt = None,
+    json_lines: JsonOpt = False,
 ) -> None:
     """Run the models over a sequence and print every gate and state of every step."""
-    scenario = _scenario(model, inputs, preset, steps, h0, c0, hidden, seed, gru_reset,
-                         z_weights, dtype)
+    _, scenario = _load(session, model, inputs, preset, steps, h0, c0, hidden, seed, gru_reset,
+                        z_weights, dtype)
     if json_lines:
         _write_json(scenario)
     else:

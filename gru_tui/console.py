@@ -1,4 +1,4 @@
-"""`gru-tui step` for a person: every vector of every step as coloured bars with values."""
+"""Vectors as coloured rich bars: `gru-tui step` for a person, and the app's bar glyphs."""
 
 from __future__ import annotations
 
@@ -24,13 +24,17 @@ def format_value(value: float, signed: bool = True) -> str:
     return f"{value:{sign}.4f}" if abs(value) < 1e4 else f"{value:{sign}.3e}"
 
 
-def bar_text(value: float, scale: str, limit: float = 1.0, styled: bool = True) -> Text:
-    """A rich Text bar for one value on its vector's scale; `styled`: the output shows styles."""
+def bar_text(value: float, scale: str, limit: float = 1.0, styled: bool = True,
+             half: int = HALF) -> Text:
+    """A rich Text bar, 2·half + 1 cells, for one value on its vector's scale.
+
+    `styled`: the output shows styles (a terminal), so reverse video is available.
+    """
     if scale == "gate":
-        segments = gate_bar(value, 2 * HALF + 1)
+        segments = gate_bar(value, 2 * half + 1)
         colour = COLOURS["gate"]
     else:
-        segments = signed_bar(value, HALF, limit, reverse_video=styled)
+        segments = signed_bar(value, half, limit, reverse_video=styled)
         colour = COLOURS["positive" if value >= 0 else "negative"]
     return Text.assemble(*(_styled(s, colour) for s in segments))
 

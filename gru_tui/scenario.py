@@ -39,6 +39,8 @@ class Scenario:
     steps: int | None = None
     h0: np.ndarray | None = field(default=None, repr=False)
     c0: np.ndarray | None = field(default=None, repr=False)
+    bias_offsets: tuple[tuple[str, str, float], ...] = ()  # (model, gate letter, added to b_i)
+    recurrent_scale: float = 1.0  # multiplies every U
 
     def __post_init__(self) -> None:
         for model in self.models:
@@ -63,6 +65,15 @@ class Scenario:
         for option, state in (("--h0", self.h0), ("--c0", self.c0)):
             if state is not None and len(state) != H:
                 raise InputError(f"{option} has {len(state)} values, the hidden state has {H}")
+        for model, gate, offset in self.bias_offsets:
+            if model not in CELLS or gate not in CELLS[model].GATES:
+                raise InputError(f"bias offset for unknown gate {model}.{gate}")
+            if not np.isfinite(offset):
+                raise InputError(f"bias offset for {model}.{gate} is not a finite number")
+        if not (np.isfinite(self.recurrent_scale) and self.recurrent_scale >= 0):
+            raise InputError(
+                f"recurrent weight scale must be 0 or more, got {self.recurrent_scale}"
+            )
         weight_bytes = 4 * H * (self.input_size + H + 2) * 8
         if weight_bytes > MAX_WEIGHT_BYTES:
             raise InputError(f"--hidden {H} needs {weight_bytes / 2**30:.0f} GiB of weights; "
@@ -95,12 +106,22 @@ class Scenario:
 
     def cells(self) -> dict[str, Cell]:
         """One cell per model, in --model order. Every model draws its weights from --seed."""
-        conventions = {"gru": {"reset": self.reset, "z_weights": self.z_weights}}
-        return {
-            model: random_cell(model, self.input_size, self.hidden_size, self.seed, self.dtype,
-                               **conventions.get(model, {}))
-            for model in self.models
-        }
+        return {model: self.cell(model) for model in self.models}
+
+    def cell(self, model: str) -> Cell:
+        """One model's cell with this scenario's conventions, offsets and scale."""
+        conventions = {"reset": self.reset, "z_weights": self.z_weights} if model == "gru" else {}
+        cell = random_cell(model, self.input_size, self.hidden_size, self.seed, self.dtype,
+                           **conventions)
+        offsets = [(gate, value) for m, gate, value in self.bias_offsets if m == model and value]
+        if not offsets and self.recurrent_scale == 1.0:
+            return cell
+        b_i = cell.b_i.copy()
+        H = self.hidden_size
+        for gate, value in offsets:
+            k = cell.GATES.index(gate)
+            b_i[k * H : (k + 1) * H] += value
+        return cell.replace(U=cell.U * self.recurrent_scale, b_i=b_i)
 
     def initial_states(self) -> tuple[np.ndarray | None, np.ndarray | None]:
         """(h0, c0): as given; the slides' states on the built-in example; else zeros (None)."""

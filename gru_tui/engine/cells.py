@@ -106,9 +106,11 @@ class Cell:
         return {"dtype": self.dtype.name}
 
     def replace(self, **changes) -> Cell:
-        """A copy with other conventions or dtype, the same weights."""
+        """A copy with some of W, U, b_i, b_h, conventions or dtype changed."""
+        weights = {name: changes.pop(name, getattr(self, name))
+                   for name in ("W", "U", "b_i", "b_h")}
         settings = {"dtype": self.dtype, "source": self.source, **self._settings(), **changes}
-        return type(self)(self.W, self.U, self.b_i, self.b_h, **settings)
+        return type(self)(**weights, **settings)
 
     def _settings(self) -> dict:
         return {}

@@ -1,0 +1,304 @@
+"""GruTuiApp: the main screen, its actions, and the layout that follows the terminal's size."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from textual.app import App, ComposeResult, SystemCommand
+from textual.containers import Horizontal, VerticalScroll
+from textual.reactive import reactive
+from textual.screen import Screen
+from textual.timer import Timer
+from textual.widgets import Footer, Static
+
+from gru_tui.app.keys import KEYS, bindings
+from gru_tui.app.screens import (
+    HelpScreen,
+    OffsetsScreen,
+    ParametersScreen,
+    PresetScreen,
+    ValueScreen,
+    WorkedScreen,
+)
+from gru_tui.app.widgets import (
+    InputPanel,
+    ModelPanel,
+    Panel,
+    StatusBar,
+    Timeline,
+    rows_needed,
+)
+from gru_tui.errors import InputError
+from gru_tui.explorer import TARGET_TITLES, Explorer
+from gru_tui.io.session import save_session
+from gru_tui.scenario import MODELS, Scenario
+
+MIN_WIDTH, MIN_HEIGHT = 60, 16
+WIDE = 120  # columns from which the models stand side by side
+SPEEDS = (0.5, 1.0, 2.0, 4.0, 8.0, 16.0)  # steps per second when playing
+
+
+class GruTuiApp(App[None]):
+    """Step through a GRU, an LSTM and a simple RNN, edit inputs, see every gate."""
+
+    CSS_PATH = "app.tcss"
+    TITLE = "gru-tui"
+    BINDINGS = bindings()
+
+    def __init__(self, scenario: Scenario | None = None, *, t: int = 0, unit: int = 0,
+                 visible: tuple[str, ...] = (), **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.explorer = Explorer(scenario or Scenario(), t=t, unit=unit, visible=visible)
+        self.speed = 2
+        self._player: Timer | None = None
+
+    # -- layout ----------------------------------------------------------------------------
+
+    def get_default_screen(self) -> Screen:
+        self.main = MainScreen()
+        return self.main
+
+    # -- keeping the screen in step with the explorer ------------------------------------
+
+    def changed(self) -> None:
+        """Redraw every panel: the explorer has changed."""
+        self.main.revision += 1
+
+    def _try(self, change, *args) -> bool:
+        """Run an edit; a refused one becomes a notice and the last good state stays."""
+        try:
+            change(*args)
+        except InputError as error:
+            self.notify(str(error), title="Not changed", severity="warning")
+            return False
+        self.changed()
+        return True
+
+    # -- actions: moving ------------------------------------------------------------------
+
+    def action_move(self, delta: int) -> None:
+        self.explorer.move(delta)
+        self.changed()
+
+    def action_first(self) -> None:
+        self.explorer.go(0)
+        self.changed()
+
+    def action_last(self) -> None:
+        self.explorer.go(self.explorer.steps - 1)
+        self.changed()
+
+    def action_play(self) -> None:
+        if self._player is not None:
+            self._stop()
+            return
+        if self.explorer.t == self.explorer.steps - 1:
+            self.explorer.go(0)
+        self._player = self.set_interval(1 / SPEEDS[self.speed], self._tick)
+        self._show_playing()
+
+    def action_speed(self, delta: int) -> None:
+        self.speed = min(max(self.speed + delta, 0), len(SPEEDS) - 1)
+        if self._player is not None:
+            self._player.stop()
+            self._player = self.set_interval(1 / SPEEDS[self.speed], self._tick)
+        self._show_playing()
+        self.notify(f"{SPEEDS[self.speed]:g} steps per second", timeout=1.5)
+
+    def _tick(self) -> None:
+        self.explorer.move(1)
+        if self.explorer.t == self.explorer.steps - 1:
+            self._stop()
+        self.changed()
+
+    def _stop(self) -> None:
+        if self._player is not None:
+            self._player.stop()
+            self._player = None
+        self._show_playing()
+
+    def _show_playing(self) -> None:
+        status = self.main.query_one(StatusBar)
+        status.playing = f"{SPEEDS[self.speed]:g}/s" if self._player else ""
+
+    def action_choose(self, delta: int) -> None:
+        focused = self.focused
+        if isinstance(focused, ModelPanel):
+            focused.move_row(delta)
+        else:
+            self.explorer.choose_component(delta)
+        self.changed()
+
+    def action_unit(self, delta: int) -> None:
+        self.explorer.choose_unit(delta)
+        self.changed()
+
+    # -- actions: editing -------------------------------------------------------------------
+
+    def action_nudge(self, delta: float) -> None:
+        self._try(self.explorer.nudge, delta)
+
+    def action_zero(self) -> None:
+        self._try(self.explorer.zero)
+
+    def action_randomise(self) -> None:
+        self._try(self.explorer.randomise)
+
+    def action_type_value(self) -> None:
+        ex = self.explorer
+        where = f"{TARGET_TITLES[ex.target]}[{ex.component + 1}]"
+
+        def done(text: str | None) -> None:
+            if text is not None:
+                self._try(ex.set_value, text)
+
+        self.push_screen(ValueScreen(where, ex.value), done)
+
+    def action_insert_step(self) -> None:
+        self._try(self.explorer.insert_step)
+
+    def action_delete_step(self) -> None:
+        self._try(self.explorer.delete_step)
+
+    def action_presets(self) -> None:
+        def done(name: str | None) -> None:
+            if name:
+                self._try(self.explorer.load_preset, name)
+
+        self.push_screen(PresetScreen(), done)
+
+    # -- actions: models ----------------------------------------------------------------------
+
+    def action_reseed(self) -> None:
+        if self._try(self.explorer.reseed):
+            self.notify(f"Weights from seed {self.explorer.scenario.seed}", timeout=2)
+
+    def action_toggle_reset(self) -> None:
+        self._try(self.explorer.toggle_reset)
+
+    def action_toggle_z(self) -> None:
+        self._try(self.explorer.toggle_z_weights)
+
+    def action_offsets(self) -> None:
+        self.push_screen(OffsetsScreen())
+
+    def action_toggle_model(self, model: str) -> None:
+        if self._try(self.explorer.toggle_model, model):
+            self.main.show_models()
+
+    def action_toggle_strips(self) -> None:
+        self.main.strips = not self.main.strips
+        self.main.lay_out()
+
+    # -- actions: views and files -----------------------------------------------------------
+
+    def action_help(self) -> None:
+        self.push_screen(HelpScreen())
+
+    def action_worked(self) -> None:
+        self.push_screen(WorkedScreen())
+
+    def action_parameters(self) -> None:
+        self.push_screen(ParametersScreen())
+
+    def action_screenshot(self) -> None:
+        path = self.save_screenshot()
+        self.notify(f"Saved {path}", title="Screenshot")
+
+    def action_save_session(self) -> None:
+        path = Path(f"gru-tui-session-{time.strftime('%Y%m%d-%H%M%S')}.json")
+        try:
+            save_session(self.explorer, path)
+        except OSError as error:
+            self.notify(f"Could not write {path}: {error.strerror}", severity="error")
+            return
+        self.notify(f"Saved {path.resolve()}", title="Session")
+
+    def get_system_commands(self, screen: Screen):
+        """The command palette: every action of the key registry, plus Textual's own."""
+        yield from super().get_system_commands(screen)
+        for key in KEYS:
+            if key.builtin:
+                continue
+            yield SystemCommand(f"{key.description}  [{key.shown or key.keys}]",
+                                key.group, self._palette_callback(key.action))
+
+    def _palette_callback(self, action: str):
+        async def run() -> None:
+            await self.run_action(action)
+
+        return run
+
+    def on_descendant_focus(self) -> None:
+        for panel in self.main.query(Panel):
+            panel.refresh()
+
+
+class MainScreen(Screen):
+    """The panels, laid out again on every resize: side by side when wide, stacked when
+    narrow; one row per unit when there is room, units side by side or heat strips when not."""
+
+    app: GruTuiApp
+    revision: reactive[int] = reactive(0)
+    mode: reactive[str] = reactive("bars")
+    notes: reactive[bool] = reactive(False)
+    strips: reactive[bool] = reactive(False)
+
+    def compose(self) -> ComposeResult:
+        yield StatusBar(id="status").data_bind(MainScreen.revision)
+        with Horizontal(id="body"):
+            yield InputPanel(id="inputs").data_bind(MainScreen.revision, MainScreen.mode)
+            with VerticalScroll(id="models"):
+                for model in MODELS:
+                    yield ModelPanel(model).data_bind(MainScreen.revision, MainScreen.mode,
+                                                      MainScreen.notes)
+        yield Timeline(id="timeline").data_bind(MainScreen.revision)
+        yield Static(id="too-small")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.show_models()
+        self.query_one(InputPanel).focus()
+
+    def on_resize(self) -> None:
+        self.lay_out()
+
+    def show_models(self) -> None:
+        visible = self.app.explorer.visible
+        for model in MODELS:
+            self.query_one(f"#panel-{model}").display = model in visible
+        self.lay_out()
+
+    def lay_out(self) -> None:
+        width, height = self.size
+        small = width < MIN_WIDTH or height < MIN_HEIGHT
+        self.set_class(small, "too-small")
+        if small:
+            self.query_one("#too-small", Static).update(
+                f"Make the terminal larger: gru-tui needs {MIN_WIDTH}×{MIN_HEIGHT}, "
+                f"this one is {width}×{height}.")
+            return
+        wide = width >= WIDE
+        self.set_class(wide, "wide")
+        ex = self.app.explorer
+        shown = [m for m in MODELS if m in ex.visible]
+        body = height - 2 - (len(shown) + 1)  # status, footer, timeline
+        vectors = {m: len(ModelPanel(m).vectors) for m in shown}
+        H = ex.hidden_size
+        panel_width = (width - 34) // (len(shown) if wide else 1) - 4
+
+        def fits(mode: str, notes: bool = False) -> bool:
+            chrome = 4 if mode == "bars" and not notes else 2  # borders, the role lines
+            rows = [rows_needed(mode, H, vectors[m], notes) + chrome for m in shown]
+            return (max(rows) if wide else sum(rows) + 1) <= body
+
+        self.notes = not self.strips and H <= 16 and fits("bars", notes=True)
+        if self.strips or H > 16:
+            self.mode = "strips"
+        elif fits("bars"):
+            self.mode = "bars"
+        elif panel_width >= H * 13:
+            self.mode = "inline"
+        else:
+            self.mode = "strips"

@@ -1,0 +1,258 @@
+"""Modal screens: help, worked example, parameters, presets, typing a value, offsets."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from rich.console import Group
+from rich.table import Table
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Input, Label, OptionList, Static
+from textual.widgets.option_list import Option
+
+from gru_tui.app.keys import GROUPS, KEYS
+from gru_tui.console import parameter_report
+from gru_tui.engine import parameter_table
+from gru_tui.io.presets import PRESETS
+from gru_tui.theme import MODEL_TITLES, VECTORS, role_text, vector_info
+from gru_tui.worked import worked_example
+
+if TYPE_CHECKING:
+    from gru_tui.explorer import Explorer
+
+
+class InfoScreen(ModalScreen[None]):
+    """A scrollable page over the app; escape, q or its own key closes it."""
+
+    BINDINGS = [Binding("escape,q", "dismiss", "Close")]
+    TITLE = ""
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll(classes="dialog") as scroll:
+            scroll.border_title = self.TITLE
+            scroll.border_subtitle = "escape to close"
+            yield Static(self.body(), id="body")
+
+    @property
+    def explorer(self) -> Explorer:
+        return self.app.explorer  # type: ignore[attr-defined]
+
+    def body(self):
+        raise NotImplementedError
+
+    def refresh_body(self) -> None:
+        self.query_one("#body", Static).update(self.body())
+
+
+class HelpScreen(InfoScreen):
+    """Every key, grouped; then what each gate does."""
+
+    BINDINGS = [Binding("escape,q,question_mark", "dismiss", "Close")]
+    TITLE = "Help"
+
+    def body(self) -> Group:
+        parts: list = []
+        for group in GROUPS:
+            table = Table(box=None, show_header=False, padding=(0, 2, 0, 0), title=group,
+                          title_justify="left", title_style="bold")
+            table.add_column(width=10, style="bold")
+            table.add_column()
+            for key in KEYS:
+                if key.group == group:
+                    table.add_row(key.shown or key.keys, key.description)
+            parts.extend([table, Text("")])
+        roles = Table(box=None, show_header=False, padding=(0, 2, 0, 0), title="What the "
+                      "vectors do", title_justify="left", title_style="bold")
+        z = self.explorer.scenario.z_weights
+        for model, infos in VECTORS.items():
+            for info in infos:
+                if info.key in ("x", "h_prev") and model != "gru":
+                    continue
+                roles.add_row(MODEL_TITLES[model], Text(info.symbol, style="bold"),
+                              role_text(model, info.key, z))
+        parts.append(roles)
+        return Group(*parts)
+
+
+class WorkedScreen(InfoScreen):
+    """Every gate's computation for the selected unit at step t, like the seed slides."""
+
+    BINDINGS = [
+        Binding("escape,q,w", "dismiss", "Close"),
+        Binding("left", "move(-1)", "Step back"),
+        Binding("right", "move(1)", "Step forward"),
+        Binding("up,comma", "unit(-1)", "Previous unit"),
+        Binding("down,full_stop", "unit(1)", "Next unit"),
+    ]
+    TITLE = "Worked example"
+
+    def body(self) -> Group:
+        ex = self.explorer
+        t, unit = ex.t, ex.unit
+        parts: list = [Text.assemble(
+            (f"t = {t + 1} / {ex.steps}, unit {unit + 1} of {ex.hidden_size}", "bold"),
+            "   (←/→ step, ↑/↓ unit)")]
+        x = ", ".join(f"{v:.4f}" for v in ex.xs[t])
+        parts.append(Text(f"x_t = [{x}]"))
+        for model in ex.visible:
+            trace = ex.traces[model]
+            gates, states = worked_example(trace, t, unit)
+            h_prev = ", ".join(f"{v:.4f}" for v in trace["h_prev"][t])
+            parts.append(Text(""))
+            parts.append(Text(f" {MODEL_TITLES[model]} ", style="bold reverse"))
+            parts.append(Text(f"h_t-1 = [{h_prev}]"))
+            if model == "lstm":
+                c_prev = ", ".join(f"{v:.4f}" for v in trace["c_prev"][t])
+                parts.append(Text(f"C_t-1 = [{c_prev}]"))
+            for k, work in enumerate(gates, start=1):
+                info = next(i for i in VECTORS[model] if i.key == work.key)
+                parts.append(Text(f"Step {k}: {info.name} ({info.symbol})", style="bold"))
+                parts.append(Text(f"  {work.formula}"))
+                terms = "   ".join(f"{name} = {value:+.4f}" for name, value in work.terms)
+                parts.append(Text(f"  {terms}", style="dim"))
+                parts.append(Text(f"  = {work.substituted()}"))
+            for work in states:
+                parts.append(Text(f"Update: {work.formula}", style="bold"))
+                parts.append(Text(f"  = {work.substituted}"))
+        return Group(*parts)
+
+    def action_move(self, delta: int) -> None:
+        self.app.run_action(f"move({delta})")  # type: ignore[arg-type]
+        self.refresh_body()
+
+    def action_unit(self, delta: int) -> None:
+        self.app.run_action(f"unit({delta})")  # type: ignore[arg-type]
+        self.refresh_body()
+
+
+class ParametersScreen(InfoScreen):
+    """Parameter counts for the current D and H."""
+
+    BINDINGS = [Binding("escape,q,n", "dismiss", "Close")]
+    TITLE = "Parameters"
+
+    def body(self) -> Group:
+        ex = self.explorer
+        D, H = ex.input_size, ex.hidden_size
+        return parameter_report(D, H, parameter_table(D, H))
+
+
+class PresetScreen(ModalScreen[str | None]):
+    """Pick a preset sequence."""
+
+    BINDINGS = [Binding("escape,q", "dismiss(None)", "Cancel")]
+
+    def compose(self) -> ComposeResult:
+        options = OptionList(
+            *(Option(Text.assemble((f"{p.name:<10}", "bold"), f"{p.steps:>3} steps  ",
+                                   p.summary), id=p.name) for p in PRESETS.values()),
+            classes="dialog",
+        )
+        options.border_title = "Presets"
+        options.border_subtitle = "enter to load, escape to cancel"
+        yield options
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        self.dismiss(event.option.id)
+
+
+class ValueScreen(ModalScreen[str | None]):
+    """Type an exact value for the selected component."""
+
+    BINDINGS = [Binding("escape", "dismiss(None)", "Cancel")]
+
+    def __init__(self, where: str, current: float) -> None:
+        super().__init__()
+        self.where, self.current = where, current
+
+    def compose(self) -> ComposeResult:
+        field = Input(value=f"{self.current:g}", placeholder="a finite number",
+                      classes="dialog", select_on_focus=True)
+        field.border_title = f"Value of {self.where}"
+        field.border_subtitle = "enter to set, escape to cancel"
+        yield field
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        self.dismiss(event.value)
+
+
+class OffsetsScreen(ModalScreen[None]):
+    """Per-gate bias offsets and the recurrent weight scale."""
+
+    BINDINGS = [
+        Binding("escape,q,o", "dismiss", "Close"),
+        Binding("plus,equals_sign,right", "change(0.5)", "+0.5"),
+        Binding("minus,left", "change(-0.5)", "-0.5"),
+        Binding("0", "clear", "Reset"),
+    ]
+
+    def compose(self) -> ComposeResult:
+        options = OptionList(*self._options(), id="offsets", classes="dialog")
+        options.border_title = "Bias offsets and U scale"
+        options.border_subtitle = "+/- or ←/→ change, 0 resets, escape closes"
+        yield options
+        yield Label("Offsets are added to a gate's input bias b_i: an LSTM forget bias of +1 "
+                    "keeps more of the cell state. U scale multiplies every recurrent matrix.",
+                    id="offsets-note")
+
+    @property
+    def explorer(self) -> Explorer:
+        return self.app.explorer  # type: ignore[attr-defined]
+
+    def _entries(self) -> list[tuple[str, str | None]]:
+        entries: list[tuple[str, str | None]] = [("scale", None)]
+        for model in self.explorer.visible:
+            for gate in self.explorer.gates_of(model):
+                entries.append((model, gate))
+        return entries
+
+    def _options(self) -> list[Option]:
+        ex = self.explorer
+        options = []
+        for model, gate in self._entries():
+            if gate is None:
+                text = Text.assemble(("U scale".ljust(22), "bold"),
+                                     f"×{ex.scenario.recurrent_scale:g}")
+            else:
+                info = vector_info(model, ex.traces[model].cell.GATE_NAMES[gate])
+                label = f"{MODEL_TITLES[model]} {info.name}"
+                text = Text.assemble((label.ljust(22), "bold"),
+                                     f"{ex.bias_offset(model, gate):+g}")
+            options.append(Option(text, id=f"{model}.{gate}"))
+        return options
+
+    def _refresh(self) -> None:
+        options = self.query_one(OptionList)
+        highlighted = options.highlighted
+        options.clear_options()
+        options.add_options(self._options())
+        options.highlighted = highlighted
+
+    def _selected(self) -> tuple[str, str | None]:
+        index = self.query_one(OptionList).highlighted or 0
+        return self._entries()[index]
+
+    def action_change(self, delta: float) -> None:
+        model, gate = self._selected()
+        ex = self.explorer
+        if gate is None:
+            factor = 1.25 if delta > 0 else 0.8
+            ex.set_recurrent_scale(ex.scenario.recurrent_scale * factor)
+        else:
+            ex.set_bias_offset(model, gate, ex.bias_offset(model, gate) + delta)
+        self.app.changed()  # type: ignore[attr-defined]
+        self._refresh()
+
+    def action_clear(self) -> None:
+        model, gate = self._selected()
+        ex = self.explorer
+        if gate is None:
+            ex.set_recurrent_scale(1.0)
+        else:
+            ex.set_bias_offset(model, gate, 0.0)
+        self.app.changed()  # type: ignore[attr-defined]
+        self._refresh()

@@ -1,0 +1,290 @@
+"""The panels of the main screen. Each draws from the app's Explorer on every revision."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+from rich.console import Group
+from rich.style import Style
+from rich.text import Text
+from textual.reactive import reactive
+from textual.widget import Widget
+
+from gru_tui.bars import nice_limit, spark
+from gru_tui.console import bar_text
+from gru_tui.explorer import TARGET_TITLES
+from gru_tui.theme import COLOURS, MODEL_TITLES, VECTORS, VectorInfo, role_text
+
+if TYPE_CHECKING:
+    from gru_tui.explorer import Explorer
+
+MODES = ("bars", "inline", "strips")  # one row per unit; units side by side; heat strips
+SYMBOL_WIDTH = 6
+VALUE_WIDTH = 8
+CURSOR = Style(reverse=True)
+
+
+def fmt(value: float, scale: str, digits: int = 4) -> str:
+    """A value as shown beside its bar: signed unless it is a gate."""
+    sign = "" if scale == "gate" else "+"
+    if abs(value) >= 1e4:
+        return f"{value:{sign}.{max(digits - 2, 1)}e}"
+    return f"{value:{sign}.{digits}f}"
+
+
+def state_limit(values: np.ndarray) -> float:
+    """The visible range of an unbounded vector (inputs, cell state) over the whole run."""
+    return nice_limit(float(np.max(np.abs(values)))) if values.size else 1.0
+
+
+def strip_text(values: np.ndarray, scale: str, limit: float, selected: int | None,
+               width: int) -> Text:
+    """A heat strip: one cell per unit, coloured and shaped by value; scrolls to `selected`."""
+    count = len(values)
+    width = max(width, 1)
+    start = 0
+    if count > width and selected is not None:
+        start = min(max(selected - width // 2, 0), count - width)
+    low, high = (0.0, 1.0) if scale == "gate" else (-limit, limit)
+    text = Text()
+    for unit in range(start, min(start + width, count)):
+        value = float(values[unit])
+        colour = COLOURS["gate" if scale == "gate" else ("positive" if value >= 0 else "negative")]
+        style = Style(color=colour, reverse=unit == selected)
+        text.append(spark(value, low, high), style)
+    return text
+
+
+def vector_rows(info: VectorInfo, values: np.ndarray, mode: str, width: int, *,
+                limit: float = 1.0, unit: int | None = None, cursor_unit: int | None = None,
+                label: str | None = None, role: str = "") -> list[Text]:
+    """The rows of one vector in a panel `width` cells wide.
+
+    `unit` is the selected hidden unit (marked in every mode); `cursor_unit` the row under
+    the panel's cursor, drawn in reverse when the panel has focus.
+    """
+    symbol = Text(label or info.symbol, style="bold")
+    symbol.truncate(SYMBOL_WIDTH, pad=True)  # by cells: C̃ is one cell, two characters
+    limit = limit if info.scale == "state" else 1.0
+    H = len(values)
+    if mode == "bars":
+        room = width - (SYMBOL_WIDTH + 4 + VALUE_WIDTH + 1)
+        half = max(2, min(12, room // 2))
+        rows = []
+        if role:  # a header line: symbol, name and what the vector does
+            rows.append(Text.assemble(symbol, (info.name, "bold"), " — ", (role, "italic dim")))
+        for k, value in enumerate(values):
+            value = float(value)
+            row = Text.assemble(
+                symbol if k == 0 and not role else " " * SYMBOL_WIDTH,
+                (f"{k + 1:>2}", "bold" if k == unit else "dim"), " ",
+                bar_text(value, info.scale, limit, half=half), " ",
+                fmt(value, info.scale).rjust(VALUE_WIDTH),
+            )
+            if k == cursor_unit:
+                row.stylize(CURSOR)
+            rows.append(row)
+        return rows
+    if mode == "inline":
+        cell = (width - SYMBOL_WIDTH) // H
+        half = max(1, (cell - 8) // 2)
+        row = Text.assemble(symbol)
+        for k, value in enumerate(values):
+            value = float(value)
+            piece = Text.assemble(bar_text(value, info.scale, limit, half=half),
+                                  fmt(value, info.scale, 2).rjust(6), " ")
+            if k == unit:
+                piece.stylize("bold")
+            row.append_text(piece)
+        if cursor_unit is not None:
+            row.stylize(CURSOR, 0, SYMBOL_WIDTH)
+        return [row]
+    # strips
+    shown = width - SYMBOL_WIDTH - 14
+    selected = unit if unit is not None else 0
+    row = Text.assemble(symbol, strip_text(values, info.scale, limit, selected, shown))
+    row.append(f" {selected + 1:>3}:{fmt(float(values[selected]), info.scale, 3):>8}")
+    if shown < H:
+        row.append(" ›", style="dim")
+    if cursor_unit is not None:
+        row.stylize(CURSOR, 0, SYMBOL_WIDTH)
+    return [row]
+
+
+def rows_needed(mode: str, units: int, vectors: int, notes: bool = False) -> int:
+    """Rows a model panel's vectors take (without borders)."""
+    per_vector = (units if mode == "bars" else 1) + (2 if notes else 0)  # a note may wrap
+    return per_vector * vectors
+
+
+class Panel(Widget, can_focus=True):
+    """A bordered panel redrawn whenever the app's revision changes."""
+
+    revision: reactive[int] = reactive(0)
+    mode: reactive[str] = reactive("bars")
+    notes: reactive[bool] = reactive(False)  # each vector's job on a line below it
+
+    @property
+    def explorer(self) -> Explorer:
+        return self.app.explorer  # type: ignore[attr-defined]
+
+    def on_focus(self) -> None:
+        self.refresh()
+
+    def on_blur(self) -> None:
+        self.refresh()
+
+
+class StatusBar(Widget):
+    """Settings of every shown model, and the step: "t = 1 / 8"."""
+
+    revision: reactive[int] = reactive(0)
+    playing: reactive[str] = reactive("")
+
+    @property
+    def explorer(self) -> Explorer:
+        return self.app.explorer  # type: ignore[attr-defined]
+
+    def render(self) -> Text:
+        ex = self.explorer
+        sc = ex.scenario
+        parts = [Text(f" t = {ex.t + 1} / {ex.steps} ", style="bold reverse")]
+        if "gru" in ex.visible:
+            parts.append(Text(f" GRU reset {sc.reset} · z weights {sc.z_weights}"))
+        parts.append(Text(f" │ {sc.dtype} │ {ex.traces[ex.visible[0]].cell.source}"))
+        if sc.recurrent_scale != 1.0:
+            parts.append(Text(f" │ U×{sc.recurrent_scale:g}"))
+        if sc.bias_offsets:
+            parts.append(Text(" │ bias " + ", ".join(
+                f"{m}.{g}{v:+g}" for m, g, v in sc.bias_offsets)))
+        if self.playing:
+            parts.append(Text(f" │ ▶ {self.playing}", style="bold"))
+        return Text.assemble(*parts, no_wrap=True, overflow="ellipsis")
+
+
+class InputPanel(Panel):
+    """x_t at the cursor, h_0 and C_0: the vectors a learner edits."""
+
+    BORDER_TITLE = "Inputs"
+
+    def render(self) -> Group:
+        ex = self.explorer
+        width = self.content_size.width
+        rows: list[Text] = []
+        limit_x = state_limit(ex.xs)
+        for target in ("x", "h0", "c0"):
+            if target == "c0" and "lstm" not in ex.visible:
+                continue
+            values = ex.target_vector(target)
+            info = VECTORS["gru" if target != "c0" else "lstm"][
+                {"x": 0, "h0": 1, "c0": 2}[target]]
+            label = TARGET_TITLES[target]
+            limit = limit_x if target == "x" else state_limit(values)
+            mode = self.mode if len(values) <= 16 or self.mode == "strips" else "strips"
+            selected = ex.component if ex.target == target else None
+            block = vector_rows(info, values, "bars" if mode == "inline" else mode, width,
+                                limit=limit, unit=selected, label=label,
+                                cursor_unit=selected if self.has_focus else None)
+            rows.extend(block)
+        where = f"{TARGET_TITLES[ex.target]}[{ex.component + 1}] = {ex.value:+.4f}"
+        rows.append(Text(where, style="dim" if not self.has_focus else "bold"))
+        return Group(*rows)
+
+
+class ModelPanel(Panel):
+    """One model's gates, candidate and states at step t."""
+
+    row: reactive[int] = reactive(0)
+
+    def __init__(self, model: str, **kwargs) -> None:
+        super().__init__(id=f"panel-{model}", classes="model", **kwargs)
+        self.model = model
+        self.border_title = MODEL_TITLES[model]
+
+    @property
+    def vectors(self) -> tuple[VectorInfo, ...]:
+        return tuple(info for info in VECTORS[self.model] if info.key != "x")
+
+    def cursor(self) -> tuple[int, int | None]:
+        """(vector index, unit) under the row cursor."""
+        if self.mode == "bars":
+            H = self.explorer.hidden_size
+            return self.row // H, self.row % H
+        return self.row, None
+
+    def move_row(self, delta: int) -> None:
+        H = self.explorer.hidden_size
+        count = len(self.vectors) * (H if self.mode == "bars" else 1)
+        self.row = (self.row + delta) % count
+        _, unit = self.cursor()
+        if unit is not None:
+            self.explorer.unit = unit
+
+    def watch_mode(self, old: str, new: str) -> None:
+        H = self.explorer.hidden_size
+        if old == "bars" and new != "bars":
+            self.row //= H
+        elif new == "bars" and old != "bars":
+            self.row = self.row * H + self.explorer.unit
+
+    def render(self) -> Group:
+        ex = self.explorer
+        trace = ex.traces[self.model]
+        cell = trace.cell
+        if self.model == "gru":
+            self.border_subtitle = f"reset {cell.reset} · z {cell.z_weights}"
+        width = self.content_size.width
+        vector, cursor_unit = self.cursor()
+        z = getattr(cell, "z_weights", "old")
+        rows: list[Text] = []
+        for k, info in enumerate(self.vectors):
+            values = trace[info.key][ex.t]
+            limit = state_limit(trace[info.key]) if info.scale == "state" else 1.0
+            on_cursor = self.has_focus and k == vector
+            rows.extend(vector_rows(
+                info, values, self.mode, width, limit=limit, unit=ex.unit,
+                role=role_text(self.model, info.key, z) if self.notes else "",
+                cursor_unit=(cursor_unit if cursor_unit is not None else 0) if on_cursor
+                else None,
+            ))
+        if not self.notes and (self.has_focus or self.mode == "bars"):
+            info = self.vectors[min(vector, len(self.vectors) - 1)]
+            role = Text.assemble((f"{info.symbol} {info.name}: ", "bold"),
+                                 role_text(self.model, info.key, z), style="italic")
+            if self.mode != "bars":  # tight: one line
+                role.truncate(max(width, 1), overflow="ellipsis")
+            rows.append(role)
+        return Group(*rows)
+
+
+class Timeline(Widget):
+    """The whole sequence: h of the selected unit per model, with a cursor at t."""
+
+    revision: reactive[int] = reactive(0)
+
+    @property
+    def explorer(self) -> Explorer:
+        return self.app.explorer  # type: ignore[attr-defined]
+
+    def render(self) -> Group:
+        ex = self.explorer
+        label_width = 12
+        width = max(self.content_size.width - label_width, 1)
+        start = min(max(ex.t - width // 2, 0), max(ex.steps - width, 0))
+        stop = min(start + width, ex.steps)
+        rows = []
+        for model in ex.visible:
+            h = ex.traces[model]["h"][:, ex.unit]
+            text = Text(f"{MODEL_TITLES[model][:4]:<5}h[{ex.unit + 1}]".ljust(label_width),
+                        style="bold")
+            for t in range(start, stop):
+                value = float(h[t])
+                colour = COLOURS["positive" if value >= 0 else "negative"]
+                text.append(spark(value, -1.0, 1.0), Style(color=colour, reverse=t == ex.t))
+            rows.append(text)
+        axis = Text(f"t {start + 1}".ljust(label_width), style="dim")
+        marker = " " * (ex.t - start) + "▲" + f" t = {ex.t + 1}"
+        axis.append(marker[: width], style="bold")
+        rows.append(axis)
+        return Group(*rows)

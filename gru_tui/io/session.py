@@ -1,0 +1,155 @@
+"""Session files: everything needed to reopen the app as it was, or replay it with `step`.
+
+A session is one JSON object: the shown models, weights source (seed), conventions, bias
+offsets and U scale, dtype, the inputs and initial states, and the cursor. `gru-tui --session
+FILE` reopens it; `gru-tui step --session FILE --json` replays the same numbers.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from gru_tui.errors import InputError
+from gru_tui.scenario import DEFAULT_MODELS, Scenario
+
+FORMAT = "gru-tui session"
+VERSION = 1
+
+
+@dataclass(frozen=True)
+class Session:
+    scenario: Scenario
+    t: int = 0  # 0-based cursor
+    unit: int = 0
+
+
+def session_dict(scenario: Scenario, models: tuple[str, ...], t: int = 0,
+                 unit: int = 0) -> dict[str, Any]:
+    """The JSON object of a session; `models` are the models shown."""
+    inputs = scenario.inputs_array()
+    h0, c0 = scenario.initial_states()
+    zeros = [0.0] * scenario.hidden_size
+    return {
+        "format": FORMAT,
+        "version": VERSION,
+        "models": list(models),
+        "hidden": scenario.hidden_size,
+        "seed": scenario.seed,
+        "dtype": scenario.dtype,
+        "gru_reset": scenario.reset,
+        "z_weights": scenario.z_weights,
+        "bias_offsets": [list(offset) for offset in scenario.bias_offsets],
+        "recurrent_scale": scenario.recurrent_scale,
+        "inputs": inputs.tolist(),
+        "h0": zeros if h0 is None else np.asarray(h0, float).tolist(),
+        "c0": zeros if c0 is None else np.asarray(c0, float).tolist(),
+        "t": t + 1,
+        "unit": unit + 1,
+    }
+
+
+def save_session(explorer, path: str | Path) -> Path:
+    """Write the explorer's session as JSON; returns the path."""
+    data = session_dict(explorer.scenario, explorer.visible, explorer.t, explorer.unit)
+    path = Path(path)
+    path.write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")
+    return path
+
+
+def load_session(path: str | Path) -> Session:
+    """Read a session file; any problem is an InputError naming the file and the field."""
+    path = Path(path)
+    where = f"--session {path}"
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise InputError(f"{where}: no such file") from None
+    except IsADirectoryError:
+        raise InputError(f"{where} is a directory, not a file") from None
+    except (OSError, UnicodeDecodeError) as error:
+        raise InputError(f"{where} cannot be read: {error}") from None
+    try:
+        data = json.loads(text, parse_constant=_refuse_constant)
+    except json.JSONDecodeError as error:
+        raise InputError(f"{where} is not valid JSON: {error.msg} at line {error.lineno}") from None
+    except ValueError as error:
+        raise InputError(f"{where}: {error}") from None
+    if not isinstance(data, dict) or data.get("format") != FORMAT:
+        raise InputError(f"{where} is not a gru-tui session file (no \"format\": \"{FORMAT}\")")
+    if data.get("version") != VERSION:
+        raise InputError(f"{where} has version {data.get('version')!r}; this gru-tui reads "
+                         f"version {VERSION}")
+    field = _Fields(data, where)
+    scenario = Scenario(
+        models=tuple(field.get("models", list, list(DEFAULT_MODELS))),
+        hidden=field.get("hidden", int),
+        seed=field.get("seed", int, 0),
+        dtype=field.choice("dtype", ("float64", "float32"), "float64"),
+        reset=field.choice("gru_reset", ("before", "after"), "before"),
+        z_weights=field.choice("z_weights", ("old", "new"), "old"),
+        bias_offsets=tuple(
+            (str(m), str(g), float(v)) for m, g, v in field.get("bias_offsets", list, [])),
+        recurrent_scale=float(field.get("recurrent_scale", (int, float), 1.0)),
+        inputs=field.matrix("inputs"),
+        h0=field.vector("h0"),
+        c0=field.vector("c0"),
+    )
+    t = field.get("t", int, 1) - 1
+    unit = field.get("unit", int, 1) - 1
+    return Session(scenario, min(max(t, 0), scenario.total_steps - 1),
+                   min(max(unit, 0), scenario.hidden_size - 1))
+
+
+def _refuse_constant(name: str):
+    raise ValueError(f"{name} is not a finite number")
+
+
+class _Fields:
+    """Typed reads of a session's fields, each refused with its name."""
+
+    def __init__(self, data: dict, where: str) -> None:
+        self.data, self.where = data, where
+
+    def get(self, name: str, kind, default=None):
+        if name not in self.data:
+            if default is None and kind is not int:
+                raise InputError(f"{self.where} has no \"{name}\"")
+            return default
+        value = self.data[name]
+        if isinstance(value, bool) or not isinstance(value, kind):
+            raise InputError(f"{self.where}: \"{name}\" has the wrong type")
+        return value
+
+    def choice(self, name: str, allowed: tuple[str, ...], default: str) -> str:
+        value = self.data.get(name, default)
+        if value not in allowed:
+            raise InputError(f"{self.where}: \"{name}\" must be one of {', '.join(allowed)}")
+        return value
+
+    def matrix(self, name: str) -> np.ndarray:
+        rows = self.get(name, list)
+        try:
+            array = np.array(rows, dtype=np.float64)
+        except (TypeError, ValueError):
+            raise InputError(f"{self.where}: \"{name}\" must be rows of numbers") from None
+        if array.ndim != 2 or array.size == 0:
+            raise InputError(f"{self.where}: \"{name}\" must be a non-empty list of rows")
+        if not np.isfinite(array).all():
+            raise InputError(f"{self.where}: \"{name}\" holds NaN or inf")
+        return array
+
+    def vector(self, name: str) -> np.ndarray | None:
+        if name not in self.data:
+            return None
+        try:
+            array = np.array(self.get(name, list), dtype=np.float64)
+        except (TypeError, ValueError):
+            array = np.array([np.nan])
+        if array.ndim != 1 or not np.isfinite(array).all():
+            raise InputError(f"{self.where}: \"{name}\" must be one row of finite numbers")
+        return array
