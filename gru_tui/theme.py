@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 MODEL_TITLES = {"gru": "GRU", "lstm": "LSTM", "rnn": "Simple RNN"}
+MODEL_SHORT = {"gru": "GRU", "lstm": "LSTM", "rnn": "RNN"}
 
 # How a vector's values are drawn:
 #   "gate"   σ outputs, 0..1, a bar growing from the left;
@@ -84,6 +85,7 @@ COLOURS = {
     "positive": "#E69F00",  # orange
     "negative": "#3C91D6",  # blue
     "axis": "#888888",
+    "neutral": "#5F5F5F",  # a heat strip's cell at zero
 }
 
 

@@ -26,9 +26,12 @@ class GateWork:
     value: float  # the result
 
     def substituted(self) -> str:
-        """The formula with numbers: "σ(0.1200 + 0.3000 + …) = σ(0.4200) = 0.6035"."""
-        inner = self._numbers()
-        return f"{self.function}({inner}) = {self.function}({self.pre:.4f}) = {self.value:.4f}"
+        """The formula with this unit's numbers: "σ(0.1200 + (-0.3000) + …)"."""
+        return f"{self.function}({self._numbers()})"
+
+    def result(self) -> str:
+        """The last line of the computation: "σ(0.4200) = 0.6035"."""
+        return f"{self.function}({self.pre:.4f}) = {self.value:.4f}"
 
     def _numbers(self) -> str:
         values = dict(self.terms)
@@ -68,19 +71,19 @@ def worked_example(trace: Trace, t: int, unit: int) -> tuple[list[GateWork], lis
             r = values["r"]
             if cell.reset == "after":
                 uh = float(p.U[j] @ h)
-                formula = f"n = tanh(W_n·x + b_in + r ⊙ (U_n·h + b_hn))   [unit {j + 1}]"
+                formula = "n = tanh(W_n·x + b_in + r ⊙ (U_n·h + b_hn))"
                 terms = (("W_n·x", wx), ("b_in", b_i), ("r", r), ("U_n·h", uh), ("b_hn", b_h))
                 pre = wx + b_i + r * (uh + b_h)
             else:
                 urh = float(p.U[j] @ (trace["reset"][t] * h))
-                formula = f"n = tanh(W_n·x + b_in + U_n·(r ⊙ h) + b_hn)   [unit {j + 1}]"
+                formula = "n = tanh(W_n·x + b_in + U_n·(r ⊙ h) + b_hn)"
                 terms = (("W_n·x", wx), ("b_in", b_i), ("U_n·(r⊙h)", urh), ("b_hn", b_h))
                 pre = wx + b_i + urh + b_h
         else:
             uh = float(p.U[j] @ h)
             subscript = "" if cell.kind == "rnn" else f"_{letter}"
             formula = (f"{name} = {function}(W{subscript}·x + b_i{letter if subscript else ''} "
-                       f"+ U{subscript}·h + b_h{letter if subscript else ''})   [unit {j + 1}]")
+                       f"+ U{subscript}·h + b_h{letter if subscript else ''})")
             terms = ((f"W{subscript}·x", wx), (f"b_i{letter if subscript else ''}", b_i),
                      (f"U{subscript}·h", uh), (f"b_h{letter if subscript else ''}", b_h))
             pre = wx + b_i + uh + b_h
@@ -93,6 +96,8 @@ def worked_example(trace: Trace, t: int, unit: int) -> tuple[list[GateWork], lis
         value = float(np.tanh(pre)) if function == "tanh" else float(1 / (1 + np.exp(-pre)))
         values[letter] = value
         gates.append(GateWork(letter, key, formula, terms, pre, function, value))
+    if cell.kind == "lstm":  # in the slides' order: forget, input, candidate, output
+        gates.sort(key=lambda work: "figo".index(work.letter))
     return gates, _state_work(trace, t, j, values)
 
 

@@ -221,7 +221,7 @@ class GruTuiApp(App[None]):
         for key in KEYS:
             if key.builtin:
                 continue
-            yield SystemCommand(f"{key.description}  [{key.shown or key.keys}]",
+            yield SystemCommand(f"{key.description}  ({key.shown or key.keys})",
                                 key.group, self._palette_callback(key.action))
 
     def _palette_callback(self, action: str):

@@ -9,7 +9,7 @@ from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import VerticalScroll
+from textual.containers import Horizontal, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
@@ -90,42 +90,62 @@ class WorkedScreen(InfoScreen):
     ]
     TITLE = "Worked example"
 
-    def body(self) -> Group:
+    def compose(self) -> ComposeResult:
+        with VerticalScroll(classes="dialog worked") as scroll:
+            scroll.border_title = self.TITLE
+            scroll.border_subtitle = "←/→ step · ↑/↓ unit · escape closes"
+            yield Static(self.header(), id="worked-header")
+            stacked = "stacked" if self.app.size.width < 120 else ""
+            with Horizontal(id="worked-models", classes=stacked):
+                for model in self.explorer.visible:
+                    yield Static(self.model_body(model), id=f"worked-{model}",
+                                 classes="worked-model")
+
+    def header(self) -> Text:
         ex = self.explorer
-        t, unit = ex.t, ex.unit
-        parts: list = [Text.assemble(
-            (f"t = {t + 1} / {ex.steps}, unit {unit + 1} of {ex.hidden_size}", "bold"),
-            "   (←/→ step, ↑/↓ unit)")]
-        x = ", ".join(f"{v:.4f}" for v in ex.xs[t])
-        parts.append(Text(f"x_t = [{x}]"))
-        for model in ex.visible:
-            trace = ex.traces[model]
-            gates, states = worked_example(trace, t, unit)
-            h_prev = ", ".join(f"{v:.4f}" for v in trace["h_prev"][t])
+        x = ", ".join(f"{v:.4f}" for v in ex.xs[ex.t])
+        return Text.assemble(
+            (f"t = {ex.t + 1} / {ex.steps}, unit {ex.unit + 1} of {ex.hidden_size}", "bold"),
+            f"     x_t = [{x}]")
+
+    def model_body(self, model: str) -> Group:
+        ex = self.explorer
+        trace = ex.traces[model]
+        gates, states = worked_example(trace, ex.t, ex.unit)
+        parts: list = [Text(f" {MODEL_TITLES[model]} ", style="bold reverse")]
+        h_prev = ", ".join(f"{v:.4f}" for v in trace["h_prev"][ex.t])
+        parts.append(Text(f"h_t-1 = [{h_prev}]"))
+        if model == "lstm":
+            c_prev = ", ".join(f"{v:.4f}" for v in trace["c_prev"][ex.t])
+            parts.append(Text(f"C_t-1 = [{c_prev}]"))
+        z = getattr(trace.cell, "z_weights", "old")
+        for k, work in enumerate(gates, start=1):
+            info = vector_info(model, work.key)
             parts.append(Text(""))
-            parts.append(Text(f" {MODEL_TITLES[model]} ", style="bold reverse"))
-            parts.append(Text(f"h_t-1 = [{h_prev}]"))
-            if model == "lstm":
-                c_prev = ", ".join(f"{v:.4f}" for v in trace["c_prev"][t])
-                parts.append(Text(f"C_t-1 = [{c_prev}]"))
-            for k, work in enumerate(gates, start=1):
-                info = next(i for i in VECTORS[model] if i.key == work.key)
-                parts.append(Text(f"Step {k}: {info.name} ({info.symbol})", style="bold"))
-                parts.append(Text(f"  {work.formula}"))
-                terms = "   ".join(f"{name} = {value:+.4f}" for name, value in work.terms)
-                parts.append(Text(f"  {terms}", style="dim"))
-                parts.append(Text(f"  = {work.substituted()}"))
-            for work in states:
-                parts.append(Text(f"Update: {work.formula}", style="bold"))
-                parts.append(Text(f"  = {work.substituted}"))
+            parts.append(Text.assemble((f"Step {k}: {info.name} {info.symbol}", "bold"),
+                                       (f" — {role_text(model, work.key, z)}", "italic dim")))
+            parts.append(Text(f"  {work.formula}"))
+            parts.append(Text(f"    = {work.substituted()}"))
+            parts.append(Text.assemble("    = ", (work.result(), "bold")))
+        for work in states:
+            parts.append(Text(""))
+            parts.append(Text(f"Update: {work.formula}", style="bold"))
+            parts.append(Text(f"    = {work.substituted}"))
         return Group(*parts)
 
+    def refresh_body(self) -> None:
+        self.query_one("#worked-header", Static).update(self.header())
+        for model in self.explorer.visible:
+            self.query_one(f"#worked-{model}", Static).update(self.model_body(model))
+
     def action_move(self, delta: int) -> None:
-        self.app.run_action(f"move({delta})")  # type: ignore[arg-type]
+        self.explorer.move(delta)
+        self.app.changed()  # type: ignore[attr-defined]
         self.refresh_body()
 
     def action_unit(self, delta: int) -> None:
-        self.app.run_action(f"unit({delta})")  # type: ignore[arg-type]
+        self.explorer.choose_unit(delta)
+        self.app.changed()  # type: ignore[attr-defined]
         self.refresh_body()
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import numpy as np
+from rich.color import Color, blend_rgb
 from rich.console import Group
 from rich.style import Style
 from rich.text import Text
@@ -14,7 +15,7 @@ from textual.widget import Widget
 from gru_tui.bars import nice_limit, spark
 from gru_tui.console import bar_text
 from gru_tui.explorer import TARGET_TITLES
-from gru_tui.theme import COLOURS, MODEL_TITLES, VECTORS, VectorInfo, role_text
+from gru_tui.theme import COLOURS, MODEL_SHORT, MODEL_TITLES, VECTORS, VectorInfo, role_text
 
 if TYPE_CHECKING:
     from gru_tui.explorer import Explorer
@@ -50,10 +51,22 @@ def strip_text(values: np.ndarray, scale: str, limit: float, selected: int | Non
     text = Text()
     for unit in range(start, min(start + width, count)):
         value = float(values[unit])
-        colour = COLOURS["gate" if scale == "gate" else ("positive" if value >= 0 else "negative")]
-        style = Style(color=colour, reverse=unit == selected)
+        style = Style(color=heat_colour(value, scale, limit), reverse=unit == selected)
         text.append(spark(value, low, high), style)
     return text
+
+
+def heat_colour(value: float, scale: str, limit: float = 1.0) -> str:
+    """The colour of a heat-strip cell: from neutral grey at 0 to the full colour at the edge."""
+    if scale == "gate":
+        target, strength = COLOURS["gate"], value
+    else:
+        target = COLOURS["positive" if value >= 0 else "negative"]
+        strength = abs(value) / limit if limit > 0 else 0.0
+    strength = min(max(strength, 0.0), 1.0) ** 0.7  # lift the middle so small values show
+    rgb = blend_rgb(Color.parse(COLOURS["neutral"]).get_truecolor(),
+                    Color.parse(target).get_truecolor(), strength)
+    return rgb.hex
 
 
 def vector_rows(info: VectorInfo, values: np.ndarray, mode: str, width: int, *,
@@ -100,13 +113,14 @@ def vector_rows(info: VectorInfo, values: np.ndarray, mode: str, width: int, *,
         if cursor_unit is not None:
             row.stylize(CURSOR, 0, SYMBOL_WIDTH)
         return [row]
-    # strips
-    shown = width - SYMBOL_WIDTH - 14
+    # strips: as many units as fit, scrolled to the selected one, then its value
     selected = unit if unit is not None else 0
-    row = Text.assemble(symbol, strip_text(values, info.scale, limit, selected, shown))
-    row.append(f" {selected + 1:>3}:{fmt(float(values[selected]), info.scale, 3):>8}")
+    readout = f" {selected + 1:>3}:{fmt(float(values[selected]), info.scale, 3):>8}"
+    shown = max(width - SYMBOL_WIDTH - len(readout) - (2 if H > 1 else 0), 1)
+    row = Text.assemble(symbol, strip_text(values, info.scale, limit, selected, shown), readout)
     if shown < H:
         row.append(" ›", style="dim")
+    row.truncate(width)
     if cursor_unit is not None:
         row.stylize(CURSOR, 0, SYMBOL_WIDTH)
     return [row]
@@ -276,7 +290,7 @@ class Timeline(Widget):
         rows = []
         for model in ex.visible:
             h = ex.traces[model]["h"][:, ex.unit]
-            text = Text(f"{MODEL_TITLES[model][:4]:<5}h[{ex.unit + 1}]".ljust(label_width),
+            text = Text(f"{MODEL_SHORT[model]:<5}h[{ex.unit + 1}]".ljust(label_width),
                         style="bold")
             for t in range(start, stop):
                 value = float(h[t])

@@ -367,7 +367,7 @@ class Trace(Mapping[str, np.ndarray]):
         self.act = self.pre if cell.kind == "rnn" else np.empty((T, width), cell.dtype)
         self.hs = np.empty((T + 1, cell.hidden_size), cell.dtype)  # hs[t] = h_t; hs[0] = h0
         self.cs = np.empty_like(self.hs) if cell.has_cell_state else None
-        if keep:
+        if "hs" in old:  # the initial states always stay, and the first `keep` steps
             for name in ("projections", "pre", "act"):
                 getattr(self, name)[:keep] = old[name][:keep]
             self.hs[: keep + 1] = old["hs"][: keep + 1]
