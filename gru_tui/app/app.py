@@ -283,22 +283,29 @@ class MainScreen(Screen):
         self.set_class(wide, "wide")
         ex = self.app.explorer
         shown = [m for m in MODELS if m in ex.visible]
-        body = height - 2 - (len(shown) + 1)  # status, footer, timeline
+        timeline = len(shown) + 1
+        body = height - 2 - timeline  # status, footer
         vectors = {m: len(ModelPanel(m).vectors) for m in shown}
-        H = ex.hidden_size
-        panel_width = (width - 34) // (len(shown) if wide else 1) - 4
+        H, D = ex.hidden_size, ex.input_size
+        inputs = 3 if "lstm" in shown else 2
+        panel_width = (width - 36) // len(shown) - 4 if wide else width - 2
 
         def fits(mode: str, notes: bool = False) -> bool:
-            chrome = 4 if mode == "bars" and not notes else 2  # borders, the role lines
-            rows = [rows_needed(mode, H, vectors[m], notes) + chrome for m in shown]
-            return (max(rows) if wide else sum(rows) + 1) <= body
+            if wide:  # full borders, and the role line at the bottom unless notes
+                chrome = 2 if notes or mode != "bars" else 4
+                return max(rows_needed(mode, H, vectors[m], notes) + chrome
+                           for m in shown) <= body
+            # stacked: top borders only, the inputs first, one role line in the focused panel
+            rows = sum(rows_needed(mode, H, vectors[m], notes) + 1 for m in shown)
+            rows += rows_needed(mode, max(D, H), inputs) + 1 + (0 if notes else 1)
+            return rows <= body
 
         self.notes = not self.strips and H <= 16 and fits("bars", notes=True)
         if self.strips or H > 16:
             self.mode = "strips"
         elif fits("bars"):
             self.mode = "bars"
-        elif panel_width >= H * 13:
+        elif panel_width >= max(H, D) * 13 + 6:
             self.mode = "inline"
         else:
             self.mode = "strips"

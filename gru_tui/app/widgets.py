@@ -86,7 +86,7 @@ def vector_rows(info: VectorInfo, values: np.ndarray, mode: str, width: int, *,
         half = max(2, min(12, room // 2))
         rows = []
         if role:  # a header line: symbol, name and what the vector does
-            rows.append(Text.assemble(symbol, (info.name, "bold"), " — ", (role, "italic dim")))
+            rows.append(Text.assemble(symbol, (info.name, "bold"), "  ", (role, "italic dim")))
         for k, value in enumerate(values):
             value = float(value)
             row = Text.assemble(
@@ -96,22 +96,23 @@ def vector_rows(info: VectorInfo, values: np.ndarray, mode: str, width: int, *,
                 fmt(value, info.scale).rjust(VALUE_WIDTH),
             )
             if k == cursor_unit:
-                row.stylize(CURSOR)
+                row.stylize(CURSOR, 0, SYMBOL_WIDTH + 2)
             rows.append(row)
         return rows
     if mode == "inline":
-        cell = (width - SYMBOL_WIDTH) // H
-        half = max(1, (cell - 8) // 2)
+        cell = (width - SYMBOL_WIDTH) // H  # a bar, a value of five characters, a space
+        half = max(1, (cell - 7) // 2)
         row = Text.assemble(symbol)
         for k, value in enumerate(values):
             value = float(value)
-            piece = Text.assemble(bar_text(value, info.scale, limit, half=half),
-                                  fmt(value, info.scale, 2).rjust(6), " ")
+            number = Text(fmt(value, info.scale, 2).rjust(5))
             if k == unit:
-                piece.stylize("bold")
-            row.append_text(piece)
-        if cursor_unit is not None:
-            row.stylize(CURSOR, 0, SYMBOL_WIDTH)
+                number.stylize("bold underline")
+            if k == cursor_unit:
+                number.stylize(CURSOR)
+            row.append_text(bar_text(value, info.scale, limit, half=half))
+            row.append_text(number)
+            row.append(" ")
         return [row]
     # strips: as many units as fit, scrolled to the selected one, then its value
     selected = unit if unit is not None else 0
@@ -197,12 +198,12 @@ class InputPanel(Panel):
             limit = limit_x if target == "x" else state_limit(values)
             mode = self.mode if len(values) <= 16 or self.mode == "strips" else "strips"
             selected = ex.component if ex.target == target else None
-            block = vector_rows(info, values, "bars" if mode == "inline" else mode, width,
-                                limit=limit, unit=selected, label=label,
-                                cursor_unit=selected if self.has_focus else None)
-            rows.extend(block)
-        where = f"{TARGET_TITLES[ex.target]}[{ex.component + 1}] = {ex.value:+.4f}"
-        rows.append(Text(where, style="dim" if not self.has_focus else "bold"))
+            rows.extend(vector_rows(info, values, mode, width, limit=limit, unit=selected,
+                                    label=label,
+                                    cursor_unit=selected if self.has_focus else None))
+        if self.mode == "bars":
+            where = f"{TARGET_TITLES[ex.target]}[{ex.component + 1}] = {ex.value:+.4f}"
+            rows.append(Text(where, style="bold" if self.has_focus else "dim"))
         return Group(*rows)
 
 
@@ -284,7 +285,9 @@ class Timeline(Widget):
     def render(self) -> Group:
         ex = self.explorer
         label_width = 12
-        width = max(self.content_size.width - label_width, 1)
+        room = max(self.content_size.width - label_width, 1)
+        cells = max(1, min(4, room // max(ex.steps, 1)))  # columns per step: wider when short
+        width = max(room // cells, 1)
         start = min(max(ex.t - width // 2, 0), max(ex.steps - width, 0))
         stop = min(start + width, ex.steps)
         rows = []
@@ -294,11 +297,11 @@ class Timeline(Widget):
                         style="bold")
             for t in range(start, stop):
                 value = float(h[t])
-                colour = COLOURS["positive" if value >= 0 else "negative"]
-                text.append(spark(value, -1.0, 1.0), Style(color=colour, reverse=t == ex.t))
+                style = Style(color=heat_colour(value, "signed"), reverse=t == ex.t)
+                text.append(spark(value, -1.0, 1.0) * cells, style)
             rows.append(text)
         axis = Text(f"t {start + 1}".ljust(label_width), style="dim")
-        marker = " " * (ex.t - start) + "▲" + f" t = {ex.t + 1}"
-        axis.append(marker[: width], style="bold")
+        marker = " " * ((ex.t - start) * cells) + "▲" + f" t = {ex.t + 1} / {ex.steps}"
+        axis.append(marker[:room], style="bold")
         rows.append(axis)
         return Group(*rows)

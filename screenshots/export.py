@@ -1,0 +1,51 @@
+"""Export the README's screenshots from the real app (App.save_screenshot under run_test).
+
+    python screenshots/export.py            # writes screenshots/*.svg
+
+Run it whenever the user interface changes, and look at the results.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+from gru_tui.app.app import GruTuiApp
+from gru_tui.scenario import Scenario
+
+HERE = Path(__file__).resolve().parent
+
+
+async def shoot(name: str, size: tuple[int, int], keys: Sequence[str] = (),
+                scenario: Scenario | None = None) -> Path:
+    app = GruTuiApp(scenario)
+    async with app.run_test(size=size) as pilot:
+        await pilot.pause()
+        for key in keys:
+            await pilot.press(key)
+        await pilot.pause()
+        path = app.save_screenshot(filename=f"{name}.svg", path=str(HERE))
+    return Path(path)
+
+
+SHOTS = (
+    ("main-80x24", (80, 24), ()),
+    ("main-wide", (160, 48), ("right", "right")),
+    ("worked-example", (160, 48), ("right", "w")),
+    ("help", (100, 40), ("question_mark",)),
+    ("heat-strips", (120, 32), (), Scenario(hidden=64)),
+)
+
+
+async def main() -> None:
+    os.environ.pop("NO_COLOR", None)
+    os.environ.pop("TEXTUAL_THEME", None)
+    for name, size, keys, *scenario in SHOTS:
+        path = await shoot(name, size, keys, *scenario)
+        print(path.relative_to(HERE.parent))
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
