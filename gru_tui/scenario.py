@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from gru_tui.engine import CELLS, Cell, Trace, random_cell
+from gru_tui.engine.cells import BLOCK
 from gru_tui.errors import InputError
 from gru_tui.io.inputs import check_width
 from gru_tui.io.presets import PRESETS, SLIDE_C0, SLIDE_H0, preset_chunks
@@ -133,8 +134,9 @@ class Scenario:
 
     @property
     def chunk_steps(self) -> int:
-        """Steps per window of a streamed run: 4096, fewer for very wide models."""
-        return max(1, min(4096, CHUNK_VALUES // (4 * self.hidden_size)))
+        """Steps per window of a streamed run: 4096, fewer (down to 256) for wide models."""
+        steps = min(4096, CHUNK_VALUES // (4 * self.hidden_size))
+        return max(BLOCK, steps // BLOCK * BLOCK)  # whole projection blocks: exact chunks
 
     def input_chunks(self, chunk: int | None = None) -> Iterator[np.ndarray]:
         """The inputs, at most `chunk` rows at a time."""

@@ -9,9 +9,10 @@ def sigmoid_into(x: np.ndarray, out: np.ndarray) -> np.ndarray:
     """σ(x) = 1 / (1 + e^(−x)), written into `out`.
 
     For x below about −709 the exponential overflows to inf and the result is exactly 0,
-    which is the right answer; callers run this under ``np.errstate(over="ignore")`` so the
-    overflow stays silent. This form keeps full relative precision for tiny σ values, where
-    ``0.5 + 0.5·tanh(x/2)`` would round them away.
+    which is the right answer; callers run this under ``np.errstate(over="ignore",
+    under="ignore")`` so the overflow (and e^(−x) underflowing to 0) stays silent. This
+    form keeps full relative precision for tiny σ values, where ``0.5 + 0.5·tanh(x/2)``
+    would round them away.
     """
     np.negative(x, out=out)
     np.exp(out, out=out)
@@ -20,9 +21,11 @@ def sigmoid_into(x: np.ndarray, out: np.ndarray) -> np.ndarray:
 
 
 def sigmoid(x: np.ndarray | float) -> np.ndarray:
-    """The logistic sigmoid of any finite array, ±1e308 included."""
-    x = np.asarray(x, dtype=np.result_type(x, np.float32))
-    with np.errstate(over="ignore"):
+    """The logistic sigmoid of any finite array, ±1e308 included (float32 stays float32)."""
+    x = np.asarray(x)
+    if x.dtype not in (np.float32, np.float64):
+        x = x.astype(np.float64)
+    with np.errstate(over="ignore", under="ignore"):
         return sigmoid_into(x, np.empty_like(x))
 
 

@@ -22,9 +22,15 @@ DTYPES = ("float64", "float32")
 RESET_PLACEMENTS = ("before", "after")
 Z_CONVENTIONS = ("old", "new")
 
-# Scaling by a power of two is exact, so a projection that overflows can be recomputed
-# scaled down to learn its sign, then saturated at the largest finite value.
+# Scaling by a power of two is exact, so a product that overflows can be recomputed scaled
+# down to learn its sign, then saturated at the largest finite value.
 _SCALE = 2.0**64
+
+# Input projections are computed in blocks of exactly this many rows (the last one padded),
+# aligned to the first step, so a row always comes out of the same matrix product:
+# recomputing from step t, growing the sequence, or streaming a long run in chunks (a
+# multiple of this) gives bit for bit the numbers of one whole run.
+BLOCK = 256
 
 
 class GateParams(NamedTuple):
@@ -159,25 +165,57 @@ class Cell:
         if self.dtype != np.float64:
             limit = np.finfo(self.dtype).max
             values = np.clip(values, -limit, limit)
-        return values.astype(self.dtype)
+        with np.errstate(under="ignore"):
+            return values.astype(self.dtype)
 
     def _projection_bias(self) -> np.ndarray:
         """The biases that sit outside any gate product, added with the input projection."""
         return self.b_i + self.b_h
 
-    def project(self, xs: np.ndarray, out: np.ndarray) -> np.ndarray:
-        """W·x + bias for every row of xs at once; overflowing sums saturate, never NaN."""
-        with np.errstate(over="ignore", invalid="ignore"):
-            np.matmul(xs, self.W.T, out=out)
-            out += self._projection_bias()
-            bad = ~np.isfinite(out).all(axis=1)
-            if bad.any():
-                scaled = (xs[bad] / _SCALE) @ self.W.T
-                limit = np.finfo(self.dtype).max
-                out[bad] = np.clip(scaled * _SCALE + self._projection_bias(), -limit, limit)
+    def project(self, xs: np.ndarray, out: np.ndarray, start: int = 0) -> np.ndarray:
+        """W·x + bias for the rows of xs from the block holding `start` on, a block at a time.
+
+        Sums that overflow saturate at the largest finite value, never inf or NaN.
+        """
+        bias = self._projection_bias()
+        limit = np.finfo(self.dtype).max
+        padded = np.zeros((BLOCK, self.input_size), self.dtype)
+        product = np.empty((BLOCK, len(bias)), self.dtype)
+        with np.errstate(over="ignore", invalid="ignore", under="ignore"):
+            for first in range(start // BLOCK * BLOCK, len(xs), BLOCK):
+                block, result = xs[first : first + BLOCK], out[first : first + BLOCK]
+                if len(block) == BLOCK:
+                    np.matmul(block, self.W.T, out=result)
+                else:  # always BLOCK rows, so a row's product never depends on T
+                    padded[: len(block)] = block
+                    np.matmul(padded, self.W.T, out=product)
+                    result[:] = product[: len(block)]
+                result += bias
+                bad = ~np.isfinite(result).all(axis=1)
+                if bad.any():
+                    scaled = (block[bad] / _SCALE) @ self.W.T
+                    result[bad] = np.clip(scaled * _SCALE + bias, -limit, limit)
         return out
 
-    def _forward(self, trace: Trace, start: int) -> None:
+    def _recurrent(self, U: np.ndarray, state_bound: float):
+        """`U.dot(h, out)`, or an overflow-safe version when |h| ≤ state_bound could overflow.
+
+        Every cell keeps |h_t| ≤ max(|h_0|, 1), so one check per run decides; only an
+        enormous initial state takes the slower, scaled product.
+        """
+        limit = np.finfo(self.dtype).max
+        if state_bound * float(np.abs(U).sum(axis=1).max(initial=0.0)) < limit / 4:
+            return U.dot
+
+        def saturating_dot(h: np.ndarray, out: np.ndarray) -> np.ndarray:
+            U.dot(h / _SCALE, out)
+            out *= _SCALE
+            return np.clip(out, -limit, limit, out=out)
+
+        return saturating_dot
+
+    def _forward(self, trace: Trace, start: int, state_bound: float) -> None:
+        """Steps start..T−1 of the recurrence; |h| ≤ state_bound throughout."""
         raise NotImplementedError
 
 
@@ -213,11 +251,11 @@ class GRUCell(Cell):
         H = self.hidden_size  # reset "after": b_hn is multiplied by r inside the loop
         return np.concatenate([self.b_i[: 2 * H] + self.b_h[: 2 * H], self.b_i[2 * H :]])
 
-    def _forward(self, trace: Trace, start: int) -> None:
+    def _forward(self, trace: Trace, start: int, state_bound: float) -> None:
         H = self.hidden_size
         rz, n_ = slice(0, 2 * H), slice(2 * H, 3 * H)
-        U_rz_dot = self.U[rz].dot
-        U_n_dot = self.U[n_].dot
+        U_rz_dot = self._recurrent(self.U[rz], state_bound)
+        U_n_dot = self._recurrent(self.U[n_], state_bound)
         b_hn = self.b_h[n_]
         after = self.reset == "after"
         z_weights_old = self.z_weights == "old"
@@ -282,11 +320,11 @@ class LSTMCell(Cell):
     def _settings(self) -> dict:
         return {"peepholes": self.peepholes}
 
-    def _forward(self, trace: Trace, start: int) -> None:
+    def _forward(self, trace: Trace, start: int, state_bound: float) -> None:
         H = self.hidden_size
         ifo, if_, i_, f_, o_, g_ = (slice(0, 3 * H), slice(0, 2 * H), slice(0, H),
                                     slice(H, 2 * H), slice(2 * H, 3 * H), slice(3 * H, 4 * H))
-        U_dot = self.U.dot
+        U_dot = self._recurrent(self.U, state_bound)
         Uh = np.empty(4 * H, self.dtype)
         tmp = np.empty(H, self.dtype)
         xw, pre, act, hs, cs = trace.projections, trace.pre, trace.act, trace.hs, trace.cs
@@ -324,8 +362,8 @@ class RNNCell(Cell):
     GATE_NAMES = {"h": "h"}
     RECORD_KEYS = ("x", "h_prev", "h")
 
-    def _forward(self, trace: Trace, start: int) -> None:
-        U_dot = self.U.dot
+    def _forward(self, trace: Trace, start: int, state_bound: float) -> None:
+        U_dot = self._recurrent(self.U, state_bound)
         Uh = np.empty(self.hidden_size, self.dtype)
         xw, pre, hs = trace.projections, trace.pre, trace.hs
         for t in range(start, len(xw)):
@@ -375,9 +413,14 @@ class Trace(Mapping[str, np.ndarray]):
                 self.cs[: keep + 1] = old["cs"][: keep + 1]
 
     def _compute(self, start: int) -> None:
-        self.cell.project(self.xs[start:], self.projections[start:])
-        with np.errstate(over="ignore"):
-            self.cell._forward(self, start)
+        cell = self.cell
+        cell.project(self.xs, self.projections, start)
+        state_bound = max(float(np.abs(self.hs[start]).max(initial=0.0)), 1.0)
+        with np.errstate(over="ignore", under="ignore"):
+            cell._forward(self, start, state_bound)
+        if not np.isfinite(self.pre[start:]).all():  # a sum overflowed: σ and tanh are right,
+            limit = np.finfo(cell.dtype).max  # and the stored pre-activation saturates
+            np.clip(self.pre[start:], -limit, limit, out=self.pre[start:])
 
     # -- editing ---------------------------------------------------------------------------
 
