@@ -203,13 +203,14 @@ class Explorer:
         self._change(seed=self.scenario.seed + 1 if seed is None else seed)
 
     def set_reset(self, placement: str) -> None:
-        self._change(reset=placement)
+        self._change(reset=placement, models=("gru",))
 
     def toggle_reset(self) -> None:
         self.set_reset("after" if self.scenario.reset == "before" else "before")
 
     def toggle_z_weights(self) -> None:
-        self._change(z_weights="new" if self.scenario.z_weights == "old" else "old")
+        self._change(z_weights="new" if self.scenario.z_weights == "old" else "old",
+                     models=("gru",))
 
     def set_bias_offset(self, model: str, gate: str, offset: float) -> None:
         """Add `offset` to one gate's input bias (e.g. the LSTM forget bias +1)."""
