@@ -36,7 +36,7 @@ class DType(StrEnum):
     float32 = "float32"
 
 
-MODELS_HELP = "gru, lstm or rnn; repeat or comma-separate. [default: gru, lstm]"
+MODELS_HELP = "gru, lstm or rnn; repeat or comma-separate. \\[default: gru, lstm]"
 INPUTS_HELP = ('Rows of x_t: inline "0.5,-0.3,0.8;0.1,0.2,0.3", a JSON array of rows, '
                "a .json/.csv/.npy file, or - for stdin.")
 PRESET_HELP = ("A named input sequence: slides (the built-in example), sine, impulse, step, "
@@ -46,13 +46,13 @@ ModelOpt = Annotated[list[str] | None, typer.Option("--model", "-m", help=MODELS
 InputsOpt = Annotated[str | None, typer.Option("--inputs", "-i", help=INPUTS_HELP)]
 PresetOpt = Annotated[str | None, typer.Option("--preset", "-p", help=PRESET_HELP)]
 StepsOpt = Annotated[int | None, typer.Option(
-    "--steps", "-n", help="Length of a preset sequence. [default: the preset's own]")]
+    "--steps", "-n", help="Length of a preset sequence. \\[default: the preset's own]")]
 H0Opt = Annotated[str | None, typer.Option(
-    "--h0", help="Initial hidden state, one row. [default: zeros; the slides' on the example]")]
+    "--h0", help="Initial hidden state, one row. \\[default: zeros; the slides' on the example]")]
 C0Opt = Annotated[str | None, typer.Option(
-    "--c0", help="Initial LSTM cell state, one row. [default: as --h0]")]
+    "--c0", help="Initial LSTM cell state, one row. \\[default: as --h0]")]
 HiddenOpt = Annotated[int | None, typer.Option(
-    "--hidden", "-H", help="Hidden units H. [default: 3, or the length of --h0]")]
+    "--hidden", "-H", help="Hidden units H. \\[default: 3, or the length of --h0]")]
 SeedOpt = Annotated[int, typer.Option("--seed", "-s", help="Seed of the random weights.")]
 ResetOpt = Annotated[Reset, typer.Option(
     "--gru-reset", help="GRU reset gate before U_n (Cho, Keras reset_after=False) or after "
@@ -136,12 +136,15 @@ def main_callback(
 
     With no command, opens the app on the built-in example: the seed slides' x_1 = [0.5,
     -0.3, 0.8], h_0 = [0.2, 0.4, -0.1], C_0 = [0.6, -0.2, 0.3], then the sine preset. Press ?
-    in the app for every key.
+    in the app for every key. Outside a terminal (a pipe), prints what `step` prints.
     """
     if ctx.invoked_subcommand is not None:
         return
     loaded, scenario = _load(session, model, inputs, preset, steps, h0, c0, hidden, seed,
                              gru_reset, z_weights, dtype)
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):  # a pipe or a script: no app
+        _print_human(scenario)
+        return
     from gru_tui.app.app import GruTuiApp
 
     if loaded is None:
