@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+from contextlib import contextmanager
 from enum import StrEnum
 from typing import Annotated
 
@@ -68,7 +69,10 @@ def _scenario(model, inputs, preset, steps, h0, c0, hidden, seed, gru_reset, z_w
     from gru_tui.io.inputs import read_row, read_rows
     from gru_tui.scenario import DEFAULT_MODELS, Scenario
 
-    models = tuple(m.strip().lower() for spec in (model or []) for m in spec.split(",") if m)
+    models = tuple(m.strip().lower() for spec in (model or []) for m in spec.split(",")
+                   if m.strip())
+    if model and not models:
+        raise InputError(f"--model {model[0]!r} names no model; choose gru, lstm or rnn")
     return Scenario(
         models=models or DEFAULT_MODELS,
         hidden=hidden,
@@ -182,11 +186,11 @@ def _write_json(scenario) -> None:
     from gru_tui.io.records import json_lines
 
     out = sys.stdout
-    for offset, traces in scenario.run_in_chunks():
-        lines = json_lines(traces, offset)
-        out.write("\n".join(lines))
-        out.write("\n")
-        out.flush()
+    with _quiet_on_closed_pipe():
+        for offset, traces in scenario.run_in_chunks():
+            out.write("\n".join(json_lines(traces, offset)))
+            out.write("\n")
+            out.flush()
 
 
 def _print_human(scenario) -> None:
@@ -196,10 +200,22 @@ def _print_human(scenario) -> None:
 
     console = Console(highlight=False)
     total = scenario.total_steps
-    chunks = scenario.run_in_chunks()
-    for offset, traces in chunks:
-        last = offset + min(t.steps for t in traces.values()) >= total
-        print_run(console, traces, offset, total, explain=last)
+    with _quiet_on_closed_pipe():
+        for offset, traces in scenario.run_in_chunks():
+            last = offset + min(t.steps for t in traces.values()) >= total
+            print_run(console, traces, offset, total, explain=last)
+
+
+@contextmanager
+def _quiet_on_closed_pipe():
+    """The reader went away (`| head -1`): stop, exit 0, and keep Python from complaining
+    when it flushes stdout on the way out."""
+    try:
+        yield
+    except BrokenPipeError:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        raise typer.Exit(0) from None
 
 
 @app.command()
@@ -230,17 +246,11 @@ def params(
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Entry point: one-line errors with exit code 2, quiet on a closed pipe."""
+    """Entry point: bad data gets one line on stderr and exit code 2."""
     try:
         app(args=argv, prog_name="gru-tui")
     except InputError as error:
         print(f"gru-tui: error: {error}", file=sys.stderr)
         sys.exit(2)
-    except BrokenPipeError:
-        # The reader went away (`| head -1`): stop quietly, and keep Python from
-        # complaining when it flushes stdout on the way out.
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-        sys.exit(0)
     except KeyboardInterrupt:
         sys.exit(130)

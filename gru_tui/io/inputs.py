@@ -20,7 +20,7 @@ from gru_tui.errors import InputError
 
 FILE_SUFFIXES = {".json", ".csv", ".tsv", ".txt", ".npy", ".npz"}
 MAX_FILE_BYTES = 512 * 1024 * 1024
-_SEPARATORS = re.compile(r"[,\s]+")
+NPY_MAGIC = b"\x93NUMPY"
 
 
 def read_rows(source: str, option: str = "--inputs") -> np.ndarray:
@@ -29,7 +29,8 @@ def read_rows(source: str, option: str = "--inputs") -> np.ndarray:
         text = sys.stdin.read()
         rows = _parse_text(text, f"{option} (stdin)")
     elif _names_a_file(source):
-        rows = _read_file(Path(source), f"{option} {source}")
+        shown = source if source.isprintable() else repr(source)  # messages stay one line
+        rows = _read_file(Path(source), f"{option} {shown}")
     else:
         rows = _parse_text(source, option)
     return rows
@@ -87,6 +88,9 @@ def _read_file(path: Path, where: str) -> np.ndarray:
 def _read_npy(path: Path, where: str) -> np.ndarray:
     if path.suffix.lower() == ".npz":
         raise InputError(f"{where}: .npz holds several arrays; save the inputs with np.save (.npy)")
+    with path.open("rb") as file:
+        if file.read(len(NPY_MAGIC)) != NPY_MAGIC:  # else numpy would try it as a pickle
+            raise InputError(f"{where} is not a .npy file (no NumPy header)")
     try:
         array = np.load(path, allow_pickle=False)
     except ValueError as error:
@@ -122,15 +126,9 @@ def _parse_text(text: str, where: str, is_file: bool = False) -> np.ndarray:
     return _parse_delimited(stripped, where, is_file)
 
 
-def _refuse_constant(name: str):
-    raise InputError(f"{name} is not a finite number")
-
-
 def _parse_json(text: str, where: str) -> np.ndarray:
-    try:
-        data = json.loads(text, parse_constant=_refuse_constant)
-    except InputError as error:
-        raise InputError(f"{where}: {error}; NaN and inf are refused") from None
+    try:  # NaN and Infinity are read as floats, then refused with their row and column
+        data = json.loads(text, parse_constant=float)
     except json.JSONDecodeError as error:
         raise InputError(
             f"{where} is not valid JSON: {error.msg} at line {error.lineno} column {error.colno}"
@@ -142,6 +140,8 @@ def _parse_json(text: str, where: str) -> np.ndarray:
     for r, row in enumerate(rows, start=1):
         if not isinstance(row, list):
             raise InputError(f"{where} mixes rows and numbers at row {r}")
+        if not row:
+            raise InputError(f"{where} row {r} is empty")
         values.append([_json_number(v, where, r, c) for c, v in enumerate(row, start=1)])
     return _rectangular(values, where, [None] * len(values))
 
@@ -152,7 +152,8 @@ def _json_number(value, where: str, row: int, col: int) -> float:
         raise InputError(f"{where} row {row} value {col} is not a number: {shown}")
     number = float(value)
     if not math.isfinite(number):
-        raise InputError(f"{where} row {row} value {col} ({value}) is not a finite number")
+        shown = json.dumps(number)  # NaN, Infinity, -Infinity: as the JSON text wrote them
+        raise InputError(f"{where} row {row} value {col} ({shown}) is not a finite number")
     return number
 
 
@@ -167,15 +168,25 @@ def _parse_delimited(text: str, where: str, is_file: bool) -> np.ndarray:
             if not is_file:
                 raise InputError(f"{where} row {len(values) + 1} is empty")
             continue
-        fields = [f for f in _SEPARATORS.split(line.replace(";", ",")) if f]
+        fields = _fields(line)
         if is_file and not values and not any(_is_number(f) for f in fields):
             continue  # a CSV header line
         row = len(values) + 1
+        for c, field in enumerate(fields, start=1):
+            if not field:
+                raise InputError(f"{where} row {row} value {c} is empty")
         values.append([_text_number(f, where, row, c) for c, f in enumerate(fields, start=1)])
         lines.append(line_no if is_file else None)
     if not values:
         raise InputError(f"{where} holds no rows")
     return _rectangular(values, where, lines)
+
+
+def _fields(line: str) -> list[str]:
+    """Values split by commas (an empty one stays, to be refused) or else by whitespace."""
+    if "," in line:
+        return [field.strip() for field in line.split(",")]
+    return line.split()
 
 
 def _is_number(field: str) -> bool:
