@@ -107,7 +107,7 @@ def vector_rows(info: VectorInfo, values: np.ndarray, mode: str, width: int, *,
             value = float(value)
             number = Text(fmt(value, info.scale, 2).rjust(5))
             if k == unit:
-                number.stylize("bold underline")
+                number.stylize("bold")
             if k == cursor_unit:
                 number.stylize(CURSOR)
             row.append_text(bar_text(value, info.scale, limit, half=half))
