@@ -25,6 +25,19 @@ def _eighths(fraction: float, width: int) -> int:
     return round(fraction * width * 8)
 
 
+def merged(segments: list[Segment]) -> list[Segment]:
+    """Neighbours with the same role joined, empty ones dropped: fewer style runs to draw."""
+    out: list[Segment] = []
+    for segment in segments:
+        if not segment.text:
+            continue
+        if out and out[-1].role == segment.role:
+            out[-1] = Segment(out[-1].text + segment.text, segment.role)
+        else:
+            out.append(segment)
+    return out
+
+
 def gate_bar(value: float, width: int) -> list[Segment]:
     """A bar for a 0..1 value growing from the left edge, `width` cells wide."""
     eighths = _eighths(value, width)
@@ -34,7 +47,7 @@ def gate_bar(value: float, width: int) -> list[Segment]:
         segments.append(Segment(EIGHTHS[part], "fill"))
     blank = width - full - (1 if part else 0)
     segments.append(Segment(" " * blank, "blank"))
-    return [s for s in segments if s.text]
+    return merged(segments)
 
 
 # Right-aligned partial cells for output without reverse video (plain text): Unicode only has
@@ -65,7 +78,7 @@ def signed_bar(value: float, half: int, limit: float = 1.0,
             left.append(Segment(RIGHT_PARTS[part], "fill"))
         left.append(Segment("█" * full, "fill"))
         right = [Segment(" " * half, "blank")]
-    return [s for s in [*left, Segment(AXIS, "axis"), *right] if s.text]
+    return merged([*left, Segment(AXIS, "axis"), *right])
 
 
 def nice_limit(magnitude: float) -> float:

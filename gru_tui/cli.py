@@ -54,14 +54,16 @@ C0Opt = Annotated[str | None, typer.Option(
     "--c0", help="Initial LSTM cell state, one row. \\[default: as --h0]")]
 HiddenOpt = Annotated[int | None, typer.Option(
     "--hidden", "-H", help="Hidden units H. \\[default: 3, or the length of --h0]")]
-SeedOpt = Annotated[int, typer.Option("--seed", "-s", help="Seed of the random weights.")]
-ResetOpt = Annotated[Reset, typer.Option(
+SeedOpt = Annotated[int | None, typer.Option(
+    "--seed", "-s", help="Seed of the random weights. \\[default: 0]")]
+ResetOpt = Annotated[Reset | None, typer.Option(
     "--gru-reset", help="GRU reset gate before U_n (Cho, Keras reset_after=False) or after "
-    "(PyTorch, cuDNN).")]
-ZOpt = Annotated[ZWeights, typer.Option(
+    "(PyTorch, cuDNN). \\[default: before]")]
+ZOpt = Annotated[ZWeights | None, typer.Option(
     "--z-weights", help="GRU update gate weights the old state (Cho, PyTorch, Keras) or the "
-    "new one (Olah, Wikipedia).")]
-DTypeOpt = Annotated[DType, typer.Option("--dtype", help="Floating-point precision.")]
+    "new one (Olah, Wikipedia). \\[default: old]")]
+DTypeOpt = Annotated[DType | None, typer.Option(
+    "--dtype", help="Floating-point precision. \\[default: float64]")]
 
 
 def _scenario(model, inputs, preset, steps, h0, c0, hidden, seed, gru_reset, z_weights, dtype):
@@ -76,10 +78,10 @@ def _scenario(model, inputs, preset, steps, h0, c0, hidden, seed, gru_reset, z_w
     return Scenario(
         models=models or DEFAULT_MODELS,
         hidden=hidden,
-        seed=seed,
-        dtype=dtype.value,
-        reset=gru_reset.value,
-        z_weights=z_weights.value,
+        seed=seed or 0,
+        dtype=(dtype or DType.float64).value,
+        reset=(gru_reset or Reset.before).value,
+        z_weights=(z_weights or ZWeights.old).value,
         inputs=None if inputs is None else read_rows(inputs, "--inputs"),
         preset=preset,
         steps=steps,
@@ -106,9 +108,11 @@ def _load(session, model, inputs, preset, steps, h0, c0, hidden, seed, gru_reset
     if session is None:
         return None, _scenario(model, inputs, preset, steps, h0, c0, hidden, seed, gru_reset,
                                z_weights, dtype)
-    given = [name for name, value in (("--model", model), ("--inputs", inputs),
-                                      ("--preset", preset), ("--steps", steps), ("--h0", h0),
-                                      ("--c0", c0), ("--hidden", hidden)) if value]
+    options = (("--model", model), ("--inputs", inputs), ("--preset", preset),
+               ("--steps", steps), ("--h0", h0), ("--c0", c0), ("--hidden", hidden),
+               ("--seed", seed), ("--gru-reset", gru_reset), ("--z-weights", z_weights),
+               ("--dtype", dtype))
+    given = [name for name, value in options if value is not None]
     if given:
         raise InputError(f"--session sets the whole run; drop {', '.join(given)}")
     from gru_tui.io.session import load_session
@@ -127,10 +131,10 @@ def main_callback(
     h0: H0Opt = None,
     c0: C0Opt = None,
     hidden: HiddenOpt = None,
-    seed: SeedOpt = 0,
-    gru_reset: ResetOpt = Reset.before,
-    z_weights: ZOpt = ZWeights.old,
-    dtype: DTypeOpt = DType.float64,
+    seed: SeedOpt = None,
+    gru_reset: ResetOpt = None,
+    z_weights: ZOpt = None,
+    dtype: DTypeOpt = None,
     session: SessionOpt = None,
     version: Annotated[bool, typer.Option(
         "--version", "-V", callback=_version, is_eager=True, help="Show the version and exit.")
@@ -166,10 +170,10 @@ def step(
     h0: H0Opt = None,
     c0: C0Opt = None,
     hidden: HiddenOpt = None,
-    seed: SeedOpt = 0,
-    gru_reset: ResetOpt = Reset.before,
-    z_weights: ZOpt = ZWeights.old,
-    dtype: DTypeOpt = DType.float64,
+    seed: SeedOpt = None,
+    gru_reset: ResetOpt = None,
+    z_weights: ZOpt = None,
+    dtype: DTypeOpt = None,
     session: SessionOpt = None,
     json_lines: JsonOpt = False,
 ) -> None:

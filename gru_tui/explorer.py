@@ -36,11 +36,14 @@ class Explorer:
     component: int = 0
     unit: int = 0  # the hidden unit the worked example and the timeline follow
     visible: tuple[str, ...] = ()
+    preset: str | None = None  # the preset the inputs came from, until they are edited
     traces: dict[str, Trace] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         models = self.scenario.models
         self.visible = tuple(m for m in (self.visible or models) if m in MODELS)
+        if self.scenario.inputs is None:
+            self.preset = self.scenario.preset_name
         self.scenario = dataclasses.replace(
             self.scenario,
             models=MODELS,  # every model is computed; `visible` says which are shown
@@ -155,6 +158,7 @@ class Explorer:
 
     def _write_vector(self, target: str, vector: np.ndarray) -> None:
         if target == "x":
+            self.preset = None
             inputs = self.scenario.inputs.copy()
             inputs[self.t] = vector
             self.scenario = dataclasses.replace(self.scenario, inputs=inputs)
@@ -187,11 +191,14 @@ class Explorer:
         """Replace the inputs by a preset (h_0 and C_0 stay); the cursor goes to t = 1."""
         if name not in PRESETS:
             raise InputError(f"unknown preset {name!r}")
-        preset = dataclasses.replace(self.scenario, inputs=None, preset=name, steps=steps)
+        preset = dataclasses.replace(self.scenario, inputs=None, preset=name, steps=steps,
+                                     preset_width=self.input_size)
         self._replace_inputs(preset.inputs_array(), start=0)
         self.t = 0
+        self.preset = name
 
     def _replace_inputs(self, inputs: np.ndarray, start: int) -> None:
+        self.preset = None
         self.scenario = dataclasses.replace(self.scenario, inputs=inputs)
         for trace in self.traces.values():
             trace.update(inputs, start=start)
@@ -222,7 +229,8 @@ class Explorer:
         return sum(v for m, g, v in self.scenario.bias_offsets if (m, g) == (model, gate))
 
     def set_recurrent_scale(self, scale: float) -> None:
-        self._change(recurrent_scale=round(float(scale), 6))
+        """Multiply every U by `scale` (kept to six significant digits)."""
+        self._change(recurrent_scale=float(f"{float(scale):.6g}"))
 
     def toggle_model(self, model: str) -> None:
         """Show or hide a model; one always stays."""

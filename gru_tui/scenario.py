@@ -38,6 +38,7 @@ class Scenario:
     inputs: np.ndarray | None = field(default=None, repr=False)  # explicit rows [T, D]
     preset: str | None = None  # None with no inputs: the built-in example ("slides")
     steps: int | None = None
+    preset_width: int = DEFAULT_INPUT_SIZE  # D of a preset's rows
     h0: np.ndarray | None = field(default=None, repr=False)
     c0: np.ndarray | None = field(default=None, repr=False)
     bias_offsets: tuple[tuple[str, str, float], ...] = ()  # (model, gate letter, added to b_i)
@@ -91,7 +92,7 @@ class Scenario:
 
     @property
     def input_size(self) -> int:
-        return DEFAULT_INPUT_SIZE if self.inputs is None else self.inputs.shape[1]
+        return self.preset_width if self.inputs is None else self.inputs.shape[1]
 
     @property
     def hidden_size(self) -> int:

@@ -29,7 +29,6 @@ from gru_tui.app.widgets import (
     Timeline,
     rows_needed,
 )
-from gru_tui.errors import InputError
 from gru_tui.explorer import TARGET_TITLES, Explorer
 from gru_tui.io.session import save_session
 from gru_tui.scenario import MODELS, Scenario
@@ -69,7 +68,7 @@ class GruTuiApp(App[None]):
         """Run an edit; a refused one becomes a notice and the last good state stays."""
         try:
             change(*args)
-        except InputError as error:
+        except ValueError as error:  # InputError, or a refusal from the engine
             self.notify(str(error), title="Not changed", severity="warning")
             return False
         self.changed()
@@ -104,7 +103,8 @@ class GruTuiApp(App[None]):
             self._player.stop()
             self._player = self.set_interval(1 / SPEEDS[self.speed], self._tick)
         self._show_playing()
-        self.notify(f"{SPEEDS[self.speed]:g} steps per second", timeout=1.5)
+        speed = SPEEDS[self.speed]
+        self.notify(f"{speed:g} step{'' if speed == 1 else 's'} per second", timeout=1.5)
 
     def _tick(self) -> None:
         self.explorer.move(1)
@@ -203,7 +203,7 @@ class GruTuiApp(App[None]):
         self.push_screen(ParametersScreen())
 
     def action_screenshot(self) -> None:
-        path = self.save_screenshot()
+        path = Path(self.save_screenshot()).resolve()
         self.notify(f"Saved {path}", title="Screenshot")
 
     def action_save_session(self) -> None:
@@ -240,19 +240,21 @@ class MainScreen(Screen):
     narrow; one row per unit when there is room, units side by side or heat strips when not."""
 
     app: GruTuiApp
-    revision: reactive[int] = reactive(0)
+    revision: reactive[int] = reactive(0, repaint=False)  # the bound panels redraw themselves
     mode: reactive[str] = reactive("bars")
     notes: reactive[bool] = reactive(False)
+    strip_rows: reactive[int] = reactive(1)
     strips: reactive[bool] = reactive(False)
 
     def compose(self) -> ComposeResult:
         yield StatusBar(id="status").data_bind(MainScreen.revision)
-        with Horizontal(id="body"):
-            yield InputPanel(id="inputs").data_bind(MainScreen.revision, MainScreen.mode)
-            with VerticalScroll(id="models"):
+        with Horizontal(id="panels"):
+            yield InputPanel(id="inputs").data_bind(MainScreen.revision, MainScreen.mode,
+                                                    MainScreen.strip_rows)
+            with VerticalScroll(id="models", can_focus=False):
                 for model in MODELS:
                     yield ModelPanel(model).data_bind(MainScreen.revision, MainScreen.mode,
-                                                      MainScreen.notes)
+                                                      MainScreen.notes, MainScreen.strip_rows)
         yield Timeline(id="timeline").data_bind(MainScreen.revision)
         yield Static(id="too-small")
         yield Footer()
@@ -268,6 +270,7 @@ class MainScreen(Screen):
         visible = self.app.explorer.visible
         for model in MODELS:
             self.query_one(f"#panel-{model}").display = model in visible
+        self.query_one(InputPanel).refresh(layout=True)  # C_0 comes and goes with the LSTM
         self.lay_out()
 
     def lay_out(self) -> None:
@@ -277,7 +280,7 @@ class MainScreen(Screen):
         if small:
             self.query_one("#too-small", Static).update(
                 f"Make the terminal larger: gru-tui needs {MIN_WIDTH}×{MIN_HEIGHT}, "
-                f"this one is {width}×{height}.")
+                f"this one is {width}×{height}. (q quits)")
             return
         wide = width >= WIDE
         self.set_class(wide, "wide")
@@ -309,3 +312,12 @@ class MainScreen(Screen):
             self.mode = "inline"
         else:
             self.mode = "strips"
+        # heat strips wrap over the rows left free, so a wide layer shows all its units
+        if wide:
+            free = body - 3 - max(vectors.values())
+            per_vector = free // max(vectors.values())
+        else:
+            count = sum(vectors.values()) + inputs
+            per_vector = (body - len(shown) - 2 - count) // count
+        per_row = max(panel_width - 22, 1)
+        self.strip_rows = max(1, min(1 + per_vector, -(-max(H, D) // per_row)))

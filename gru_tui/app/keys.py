@@ -18,38 +18,39 @@ class Key:
     description: str  # short, for the footer and the palette
     group: str  # heading in the help screen
     shown: str = ""  # how the help screen writes the key; default: from `keys`
-    footer: bool = False
+    footer: str = ""  # a short label puts the key in the footer
     builtin: bool = False  # Textual binds it already; listed, not bound again
 
     def binding(self) -> Binding:
-        return Binding(self.keys, self.action, self.description, show=self.footer,
-                       key_display=self.shown or None)
+        return Binding(self.keys, self.action, self.footer or self.description,
+                       show=bool(self.footer), key_display=self.shown or None,
+                       tooltip=self.description)
 
 
 GROUPS = ("Move", "Edit", "Sequence", "Model", "View", "Save", "App")
 
 KEYS: tuple[Key, ...] = (
-    Key("left", "move(-1)", "Step back", "Move", "←", footer=True),
-    Key("right", "move(1)", "Step forward", "Move", "→", footer=True),
+    Key("left", "move(-1)", "Step back", "Move", "←", footer="back"),
+    Key("right", "move(1)", "Step forward", "Move", "→", footer="step"),
     Key("home", "first", "First step", "Move", "home"),
     Key("end", "last", "Last step", "Move", "end"),
-    Key("space", "play", "Play / pause", "Move", "space", footer=True),
+    Key("space", "play", "Play / pause", "Move", "space", footer="play"),
     Key("greater_than_sign", "speed(1)", "Play faster", "Move", ">"),
     Key("less_than_sign", "speed(-1)", "Play slower", "Move", "<"),
     Key("up", "choose(-1)", "Previous component / unit", "Edit", "↑"),
     Key("down", "choose(1)", "Next component / unit", "Edit", "↓"),
     Key("comma", "unit(-1)", "Previous hidden unit", "Edit", ","),
     Key("full_stop", "unit(1)", "Next hidden unit", "Edit", "."),
-    Key("plus,equals_sign", "nudge(0.1)", "Nudge up by 0.1", "Edit", "+", footer=True),
-    Key("minus", "nudge(-0.1)", "Nudge down by 0.1", "Edit", "-", footer=True),
+    Key("plus,equals_sign", "nudge(0.1)", "Nudge up by 0.1", "Edit", "+", footer="+0.1"),
+    Key("minus", "nudge(-0.1)", "Nudge down by 0.1", "Edit", "-", footer="-0.1"),
     Key("right_square_bracket", "nudge(0.01)", "Nudge up by 0.01", "Edit", "]"),
     Key("left_square_bracket", "nudge(-0.01)", "Nudge down by 0.01", "Edit", "["),
-    Key("enter", "type_value", "Type a value", "Edit", "enter", footer=True),
+    Key("enter", "type_value", "Type a value", "Edit", "enter", footer="type"),
     Key("0", "zero", "Set the component to 0", "Edit", "0"),
     Key("x", "randomise", "Randomise the vector", "Edit", "x"),
     Key("i", "insert_step", "Insert a step after t", "Sequence", "i"),
     Key("delete,D", "delete_step", "Delete step t", "Sequence", "del / D"),
-    Key("p", "presets", "Choose a preset sequence", "Sequence", "p", footer=True),
+    Key("p", "presets", "Choose a preset sequence", "Sequence", "p", footer="presets"),
     Key("s", "reseed", "New random weights (next seed)", "Model", "s"),
     Key("b", "toggle_reset", "GRU reset before / after U_n", "Model", "b"),
     Key("z", "toggle_z", "GRU z weights old / new state", "Model", "z"),
@@ -57,16 +58,16 @@ KEYS: tuple[Key, ...] = (
     Key("1", "toggle_model('gru')", "Show / hide the GRU", "View", "1"),
     Key("2", "toggle_model('lstm')", "Show / hide the LSTM", "View", "2"),
     Key("3", "toggle_model('rnn')", "Show / hide the simple RNN", "View", "3"),
-    Key("w", "worked", "Worked example for the selected unit", "View", "w", footer=True),
+    Key("w", "worked", "Worked example for the selected unit", "View", "w", footer="worked"),
     Key("n", "parameters", "Parameter counts", "View", "n"),
     Key("v", "toggle_strips", "Bars / heat strips", "View", "v"),
     Key("ctrl+s", "screenshot", "Save an SVG screenshot", "Save", "ctrl+s"),
     Key("S", "save_session", "Save the session file", "Save", "S"),
     Key("tab", "app.focus_next", "Next panel", "App", "tab", builtin=True),
     Key("shift+tab", "app.focus_previous", "Previous panel", "App", "shift+tab", builtin=True),
-    Key("question_mark", "help", "Help: every key", "App", "?", footer=True),
+    Key("question_mark", "help", "Help: every key", "App", "?", footer="help"),
     Key("ctrl+p", "command_palette", "Command palette", "App", "ctrl+p", builtin=True),
-    Key("q", "quit", "Quit", "App", "q", footer=True),
+    Key("q", "quit", "Quit", "App", "q", footer="quit"),
 )
 
 

@@ -9,7 +9,7 @@ from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, VerticalScroll
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
@@ -35,7 +35,7 @@ class InfoScreen(ModalScreen[None]):
         with VerticalScroll(classes="dialog") as scroll:
             scroll.border_title = self.TITLE
             scroll.border_subtitle = "escape to close"
-            yield Static(self.body(), id="body")
+            yield Static(self.body(), id="info-body")
 
     @property
     def explorer(self) -> Explorer:
@@ -45,7 +45,7 @@ class InfoScreen(ModalScreen[None]):
         raise NotImplementedError
 
     def refresh_body(self) -> None:
-        self.query_one("#body", Static).update(self.body())
+        self.query_one("#info-body", Static).update(self.body())
 
 
 class HelpScreen(InfoScreen):
@@ -124,13 +124,14 @@ class WorkedScreen(InfoScreen):
             parts.append(Text(""))
             parts.append(Text.assemble((f"Step {k}: {info.name} {info.symbol}", "bold"),
                                        (f" — {role_text(model, work.key, z)}", "italic dim")))
-            parts.append(Text(f"  {work.formula}"))
-            parts.append(Text(f"    = {work.substituted()}"))
-            parts.append(Text.assemble("    = ", (work.result(), "bold")))
+            lhs, rhs = work.formula.split(" = ", 1)
+            parts.append(_equation(lhs, [rhs, work.substituted(), Text(work.result(),
+                                                                       style="bold")]))
         for work in states:
             parts.append(Text(""))
-            parts.append(Text(f"Update: {work.formula}", style="bold"))
-            parts.append(Text(f"    = {work.substituted}"))
+            parts.append(Text("Update", style="bold"))
+            lhs, rhs = work.formula.split(" = ", 1)
+            parts.append(_equation(lhs, [rhs, Text(work.substituted, style="bold")]))
         return Group(*parts)
 
     def refresh_body(self) -> None:
@@ -147,6 +148,17 @@ class WorkedScreen(InfoScreen):
         self.explorer.choose_unit(delta)
         self.app.changed()  # type: ignore[attr-defined]
         self.refresh_body()
+
+
+def _equation(lhs: str, lines: list) -> Table:
+    """lhs = line 1, then "= line" under it; long lines wrap inside their own column."""
+    grid = Table.grid(padding=(0, 1))
+    grid.add_column(justify="right", no_wrap=True)
+    grid.add_column(no_wrap=True)
+    grid.add_column()
+    for k, line in enumerate(lines):
+        grid.add_row(f"  {lhs}" if k == 0 else "", "=", line)
+    return grid
 
 
 class ParametersScreen(InfoScreen):
@@ -174,6 +186,9 @@ class PresetScreen(ModalScreen[str | None]):
         )
         options.border_title = "Presets"
         options.border_subtitle = "enter to load, escape to cancel"
+        current = self.app.explorer.preset  # type: ignore[attr-defined]
+        if current in PRESETS:
+            options.highlighted = list(PRESETS).index(current)
         yield options
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
@@ -190,7 +205,7 @@ class ValueScreen(ModalScreen[str | None]):
         self.where, self.current = where, current
 
     def compose(self) -> ComposeResult:
-        field = Input(value=f"{self.current:g}", placeholder="a finite number",
+        field = Input(value=repr(float(self.current)), placeholder="a finite number",
                       classes="dialog", select_on_focus=True)
         field.border_title = f"Value of {self.where}"
         field.border_subtitle = "enter to set, escape to cancel"
@@ -198,6 +213,10 @@ class ValueScreen(ModalScreen[str | None]):
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         self.dismiss(event.value)
+
+
+SCALE_RANGE = (1e-3, 1e3)  # the U scale the dialog's steps reach
+SLIDE_ORDER = {gate: k for k, gate in enumerate("rznfigoh")}
 
 
 class OffsetsScreen(ModalScreen[None]):
@@ -211,13 +230,14 @@ class OffsetsScreen(ModalScreen[None]):
     ]
 
     def compose(self) -> ComposeResult:
-        options = OptionList(*self._options(), id="offsets", classes="dialog")
-        options.border_title = "Bias offsets and U scale"
-        options.border_subtitle = "+/- or ←/→ change, 0 resets, escape closes"
-        yield options
-        yield Label("Offsets are added to a gate's input bias b_i: an LSTM forget bias of +1 "
-                    "keeps more of the cell state. U scale multiplies every recurrent matrix.",
-                    id="offsets-note")
+        with Vertical(classes="dialog") as dialog:
+            dialog.border_title = "Bias offsets and U scale"
+            dialog.border_subtitle = "+/- or ←/→ change, 0 resets, escape closes"
+            yield OptionList(*self._options(), id="offsets")
+            yield Label("Offsets are added to a gate's input bias b_i: an LSTM forget bias of "
+                        "+1 keeps more of the cell state. U scale multiplies every recurrent "
+                        "matrix: below 1 memories fade faster, above 1 they can explode.",
+                        id="offsets-note")
 
     @property
     def explorer(self) -> Explorer:
@@ -226,7 +246,8 @@ class OffsetsScreen(ModalScreen[None]):
     def _entries(self) -> list[tuple[str, str | None]]:
         entries: list[tuple[str, str | None]] = [("scale", None)]
         for model in self.explorer.visible:
-            for gate in self.explorer.gates_of(model):
+            gates = self.explorer.gates_of(model)
+            for gate in sorted(gates, key=SLIDE_ORDER.get):  # the LSTM as the slides: f, i, g, o
                 entries.append((model, gate))
         return entries
 
@@ -261,7 +282,8 @@ class OffsetsScreen(ModalScreen[None]):
         ex = self.explorer
         if gate is None:
             factor = 1.25 if delta > 0 else 0.8
-            ex.set_recurrent_scale(ex.scenario.recurrent_scale * factor)
+            scale = min(max(ex.scenario.recurrent_scale * factor, SCALE_RANGE[0]), SCALE_RANGE[1])
+            ex.set_recurrent_scale(scale)
         else:
             ex.set_bias_offset(model, gate, ex.bias_offset(model, gate) + delta)
         self.app.changed()  # type: ignore[attr-defined]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -39,39 +40,62 @@ def state_limit(values: np.ndarray) -> float:
     return nice_limit(float(np.max(np.abs(values)))) if values.size else 1.0
 
 
+def strip_window(count: int, cells: int, selected: int) -> tuple[int, int]:
+    """The units [start, stop) a strip of `cells` shows, scrolled to keep `selected` in view."""
+    if count <= cells:
+        return 0, count
+    start = min(max(selected - cells // 2, 0), count - cells)
+    return start, start + cells
+
+
 def strip_text(values: np.ndarray, scale: str, limit: float, selected: int | None,
-               width: int) -> Text:
-    """A heat strip: one cell per unit, coloured and shaped by value; scrolls to `selected`."""
-    count = len(values)
-    width = max(width, 1)
-    start = 0
-    if count > width and selected is not None:
-        start = min(max(selected - width // 2, 0), count - width)
+               start: int, stop: int) -> Text:
+    """A heat strip of units start..stop−1: one cell per unit, coloured and shaped by value."""
     low, high = (0.0, 1.0) if scale == "gate" else (-limit, limit)
     text = Text()
-    for unit in range(start, min(start + width, count)):
+    run, run_style = "", None
+    for unit in range(start, stop):  # one style per run of equal cells
         value = float(values[unit])
-        style = Style(color=heat_colour(value, scale, limit), reverse=unit == selected)
-        text.append(spark(value, low, high), style)
+        style = _heat_style(heat_colour(value, scale, limit), unit == selected)
+        if style is not run_style and run:
+            text.append(run, run_style)
+            run = ""
+        run, run_style = run + spark(value, low, high), style
+    if run:
+        text.append(run, run_style)
     return text
 
 
+HEAT_STEPS = 8  # colour levels on each side of zero
+
+
+@lru_cache(maxsize=256)
+def _heat_style(colour: str, selected: bool) -> Style:
+    return Style(color=colour, reverse=selected)
+
+
 def heat_colour(value: float, scale: str, limit: float = 1.0) -> str:
-    """The colour of a heat-strip cell: from neutral grey at 0 to the full colour at the edge."""
+    """The colour of a heat-strip cell: from neutral grey at 0 to the full colour at the edge,
+    in HEAT_STEPS levels, so neighbouring cells share a style."""
     if scale == "gate":
-        target, strength = COLOURS["gate"], value
+        target, strength = "gate", value
     else:
-        target = COLOURS["positive" if value >= 0 else "negative"]
+        target = "positive" if value >= 0 else "negative"
         strength = abs(value) / limit if limit > 0 else 0.0
-    strength = min(max(strength, 0.0), 1.0) ** 0.7  # lift the middle so small values show
+    level = round(min(max(strength, 0.0), 1.0) ** 0.7 * HEAT_STEPS)  # lift small values
+    return _blend(target, level)
+
+
+@lru_cache(maxsize=64)
+def _blend(target: str, level: int) -> str:
     rgb = blend_rgb(Color.parse(COLOURS["neutral"]).get_truecolor(),
-                    Color.parse(target).get_truecolor(), strength)
+                    Color.parse(COLOURS[target]).get_truecolor(), level / HEAT_STEPS)
     return rgb.hex
 
 
 def vector_rows(info: VectorInfo, values: np.ndarray, mode: str, width: int, *,
                 limit: float = 1.0, unit: int | None = None, cursor_unit: int | None = None,
-                label: str | None = None, role: str = "") -> list[Text]:
+                label: str | None = None, role: str = "", strip_rows: int = 1) -> list[Text]:
     """The rows of one vector in a panel `width` cells wide.
 
     `unit` is the selected hidden unit (marked in every mode); `cursor_unit` the row under
@@ -83,7 +107,7 @@ def vector_rows(info: VectorInfo, values: np.ndarray, mode: str, width: int, *,
     H = len(values)
     if mode == "bars":
         room = width - (SYMBOL_WIDTH + 4 + VALUE_WIDTH + 1)
-        half = max(2, min(12, room // 2))
+        half = max(2, min(20, room // 2))
         rows = []
         if role:  # a header line: symbol, name and what the vector does
             rows.append(Text.assemble(symbol, (info.name, "bold"), "  ", (role, "italic dim")))
@@ -114,17 +138,28 @@ def vector_rows(info: VectorInfo, values: np.ndarray, mode: str, width: int, *,
             row.append_text(number)
             row.append(" ")
         return [row]
-    # strips: as many units as fit, scrolled to the selected one, then its value
+    # strips: as many units as fit on `strip_rows` rows, scrolled to the selected one, and
+    # the selected unit's value
     selected = unit if unit is not None else 0
     readout = f" {selected + 1:>3}:{fmt(float(values[selected]), info.scale, 3):>8}"
-    shown = max(width - SYMBOL_WIDTH - len(readout) - (2 if H > 1 else 0), 1)
-    row = Text.assemble(symbol, strip_text(values, info.scale, limit, selected, shown), readout)
-    if shown < H:
-        row.append(" ›", style="dim")
-    row.truncate(width)
-    if cursor_unit is not None:
-        row.stylize(CURSOR, 0, SYMBOL_WIDTH)
-    return [row]
+    per_row = max(width - SYMBOL_WIDTH - len(readout) - 2, 1)
+    rows_used = max(1, min(strip_rows, -(-H // per_row)))
+    start, stop = strip_window(H, per_row * rows_used, selected)
+    rows = []
+    for k, first in enumerate(range(start, stop, per_row)):
+        row = Text.assemble(symbol if k == 0 else " " * SYMBOL_WIDTH,
+                            strip_text(values, info.scale, limit, selected, first,
+                                       min(first + per_row, stop)))
+        if k == 0:
+            row.pad_right(per_row - (min(first + per_row, stop) - first))
+            row.append(readout)
+            if stop - start < H:
+                row.append(" ›", style="dim")
+            if cursor_unit is not None:
+                row.stylize(CURSOR, 0, SYMBOL_WIDTH)
+        row.truncate(width)
+        rows.append(row)
+    return rows
 
 
 def rows_needed(mode: str, units: int, vectors: int, notes: bool = False) -> int:
@@ -137,8 +172,9 @@ class Panel(Widget, can_focus=True):
     """A bordered panel redrawn whenever the app's revision changes."""
 
     revision: reactive[int] = reactive(0)
-    mode: reactive[str] = reactive("bars")
-    notes: reactive[bool] = reactive(False)  # each vector's job on a line below it
+    mode: reactive[str] = reactive("bars", layout=True)
+    notes: reactive[bool] = reactive(False, layout=True)  # each vector's job, as a header
+    strip_rows: reactive[int] = reactive(1, layout=True)  # rows a heat strip may wrap over
 
     @property
     def explorer(self) -> Explorer:
@@ -199,7 +235,7 @@ class InputPanel(Panel):
             mode = self.mode if len(values) <= 16 or self.mode == "strips" else "strips"
             selected = ex.component if ex.target == target else None
             rows.extend(vector_rows(info, values, mode, width, limit=limit, unit=selected,
-                                    label=label,
+                                    label=label, strip_rows=self.strip_rows,
                                     cursor_unit=selected if self.has_focus else None))
         if self.mode == "bars":
             where = f"{TARGET_TITLES[ex.target]}[{ex.component + 1}] = {ex.value:+.4f}"
@@ -243,12 +279,17 @@ class ModelPanel(Panel):
         elif new == "bars" and old != "bars":
             self.row = self.row * H + self.explorer.unit
 
+    def watch_revision(self) -> None:
+        if self.model == "gru":
+            cell = self.explorer.traces["gru"].cell
+            subtitle = f"reset {cell.reset} · z {cell.z_weights}"
+            if self.border_subtitle != subtitle:  # setting it always redraws the border
+                self.border_subtitle = subtitle
+
     def render(self) -> Group:
         ex = self.explorer
         trace = ex.traces[self.model]
         cell = trace.cell
-        if self.model == "gru":
-            self.border_subtitle = f"reset {cell.reset} · z {cell.z_weights}"
         width = self.content_size.width
         vector, cursor_unit = self.cursor()
         z = getattr(cell, "z_weights", "old")
@@ -259,6 +300,7 @@ class ModelPanel(Panel):
             on_cursor = self.has_focus and k == vector
             rows.extend(vector_rows(
                 info, values, self.mode, width, limit=limit, unit=ex.unit,
+                strip_rows=self.strip_rows,
                 role=role_text(self.model, info.key, z) if self.notes else "",
                 cursor_unit=(cursor_unit if cursor_unit is not None else 0) if on_cursor
                 else None,

@@ -19,6 +19,8 @@ from gru_tui.scenario import DEFAULT_MODELS, Scenario
 
 FORMAT = "gru-tui session"
 VERSION = 1
+OPTION_FIELDS = {"--hidden": "hidden", "--seed": "seed", "--h0": "h0", "--c0": "c0",
+                 "--inputs": "inputs", "--model": "models"}
 
 
 @dataclass(frozen=True)
@@ -85,20 +87,26 @@ def load_session(path: str | Path) -> Session:
         raise InputError(f"{where} has version {data.get('version')!r}; this gru-tui reads "
                          f"version {VERSION}")
     field = _Fields(data, where)
-    scenario = Scenario(
+    settings = dict(
         models=tuple(field.get("models", list, list(DEFAULT_MODELS))),
         hidden=field.get("hidden", int),
         seed=field.get("seed", int, 0),
         dtype=field.choice("dtype", ("float64", "float32"), "float64"),
         reset=field.choice("gru_reset", ("before", "after"), "before"),
         z_weights=field.choice("z_weights", ("old", "new"), "old"),
-        bias_offsets=tuple(
-            (str(m), str(g), float(v)) for m, g, v in field.get("bias_offsets", list, [])),
+        bias_offsets=field.offsets("bias_offsets"),
         recurrent_scale=float(field.get("recurrent_scale", (int, float), 1.0)),
         inputs=field.matrix("inputs"),
         h0=field.vector("h0"),
         c0=field.vector("c0"),
     )
+    try:
+        scenario = Scenario(**settings)
+    except InputError as error:  # say it in the file's words, not the options'
+        message = str(error)
+        for option, name in OPTION_FIELDS.items():
+            message = message.replace(option, f'"{name}"')
+        raise InputError(f"{where}: {message}") from None
     t = field.get("t", int, 1) - 1
     unit = field.get("unit", int, 1) - 1
     return Session(scenario, min(max(t, 0), scenario.total_steps - 1),
@@ -142,6 +150,17 @@ class _Fields:
         if not np.isfinite(array).all():
             raise InputError(f"{self.where}: \"{name}\" holds NaN or inf")
         return array
+
+    def offsets(self, name: str) -> tuple[tuple[str, str, float], ...]:
+        """[[model, gate letter, offset], ...]"""
+        offsets = []
+        for entry in self.get(name, list, []):
+            if (not isinstance(entry, list) or len(entry) != 3
+                    or not all(isinstance(v, str) for v in entry[:2])
+                    or isinstance(entry[2], bool) or not isinstance(entry[2], int | float)):
+                raise InputError(f'{self.where}: each of "{name}" must be [model, gate, number]')
+            offsets.append((entry[0], entry[1], float(entry[2])))
+        return tuple(offsets)
 
     def vector(self, name: str) -> np.ndarray | None:
         if name not in self.data:

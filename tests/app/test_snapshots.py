@@ -1,0 +1,113 @@
+"""SVG snapshots of the app's screens, compared with pytest-textual-snapshot.
+
+Regenerate after a deliberate change of the look, then review the SVGs before committing:
+
+    pytest tests/app/test_snapshots.py --snapshot-update
+
+Every snapshot uses a fixed terminal size and keys that change no timed content: nothing
+here notifies (notifications time out) or plays (a timer), and no Input has focus (a
+blinking cursor).
+"""
+
+from __future__ import annotations
+
+import re
+
+from rich.terminal_theme import SVG_EXPORT_THEME
+
+from gru_tui.app.app import GruTuiApp
+from gru_tui.scenario import Scenario
+
+
+def test_default_80x24(snap_compare):
+    """The built-in example at the classic terminal size: stacked panels."""
+    assert snap_compare(GruTuiApp(), terminal_size=(80, 24))
+
+
+def test_wide_160x48(snap_compare):
+    """Wide: inputs on the left, the models side by side, one row per unit with notes."""
+    assert snap_compare(GruTuiApp(), terminal_size=(160, 48))
+
+
+def test_narrow_stacked_100x30(snap_compare):
+    """Below 120 columns the panels stack, full width, a top border each."""
+    assert snap_compare(GruTuiApp(), terminal_size=(100, 30))
+
+
+def test_help_screen(snap_compare):
+    """"?" opens the help: every key by group, then what each vector does."""
+    assert snap_compare(GruTuiApp(), press=["question_mark"], terminal_size=(100, 40))
+
+
+def test_worked_example(snap_compare):
+    """"w" at t = 2: every gate's computation for the selected unit, models side by side."""
+    assert snap_compare(GruTuiApp(), press=["right", "w"], terminal_size=(120, 40))
+
+
+def test_heat_strips_h64(snap_compare):
+    """With 64 hidden units every vector is one heat strip, scrolled to the selected unit."""
+    assert snap_compare(GruTuiApp(Scenario(hidden=64)), terminal_size=(120, 32))
+
+
+def test_no_color(snap_compare, monkeypatch):
+    """NO_COLOR=1: Textual converts every colour to grey.
+
+    Textual reads NO_COLOR in ``App.__init__`` (not at import time), so setting it before the
+    app is made is enough. The check on the SVG proves the output really is monochrome.
+    """
+    monkeypatch.setenv("NO_COLOR", "1")
+    app = GruTuiApp()
+    assert app.no_color
+    shots: list[str] = []
+    export = app.export_screenshot
+
+    def recording(**kwargs) -> str:
+        shots.append(export(**kwargs))
+        return shots[-1]
+
+    monkeypatch.setattr(app, "export_screenshot", recording)
+    assert snap_compare(app, terminal_size=(80, 24))
+    colours = terminal_colours(shots[-1])
+    assert colours, "no colours found in the SVG"
+    assert all(is_grey(colour) for colour in colours), sorted(colours)
+
+
+def test_too_small_notice(snap_compare):
+    """Below 60×16 the app asks for a larger terminal instead of drawing broken panels."""
+    assert snap_compare(GruTuiApp(), terminal_size=(50, 12))
+
+
+def test_parameters_screen(snap_compare):
+    """"n": parameter counts for the current D and H."""
+    assert snap_compare(GruTuiApp(), press=["n"], terminal_size=(100, 30))
+
+
+def test_offsets_dialog(snap_compare):
+    """"o": per-gate bias offsets and the recurrent weight scale."""
+    assert snap_compare(GruTuiApp(), press=["o"], terminal_size=(100, 30))
+
+
+def test_presets_dialog(snap_compare):
+    """"p": the preset sequences."""
+    assert snap_compare(GruTuiApp(), press=["p"], terminal_size=(100, 30))
+
+
+# -- helpers ----------------------------------------------------------------------------------
+
+
+def terminal_colours(svg: str) -> set[str]:
+    """Every colour the terminal's cells use: text fills and background rectangles.
+
+    Left out: the window frame Rich draws around them (its three coloured buttons) and the
+    export theme's default foreground, which Rich gives the unstyled newline ending each row.
+    """
+    styles = re.findall(r"\.terminal-[\w-]+ \{[^}]*?fill: #([0-9a-fA-F]{6})", svg)
+    backgrounds = re.findall(r'<rect fill="#([0-9a-fA-F]{6})"', svg)
+    default = SVG_EXPORT_THEME.foreground_color.hex.lstrip("#")
+    return {colour.lower() for colour in (*styles, *backgrounds)} - {default}
+
+
+def is_grey(colour: str) -> bool:
+    """True when red, green and blue are equal (within rounding): black, white or a grey."""
+    red, green, blue = (int(colour[i : i + 2], 16) for i in (0, 2, 4))
+    return max(red, green, blue) - min(red, green, blue) <= 2
