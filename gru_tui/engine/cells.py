@@ -252,39 +252,41 @@ class GRUCell(Cell):
         return np.concatenate([self.b_i[: 2 * H] + self.b_h[: 2 * H], self.b_i[2 * H :]])
 
     def _forward(self, trace: Trace, start: int, state_bound: float) -> None:
-        H = self.hidden_size
-        rz, n_ = slice(0, 2 * H), slice(2 * H, 3 * H)
-        U_rz_dot = self._recurrent(self.U[rz], state_bound)
-        U_n_dot = self._recurrent(self.U[n_], state_bound)
-        b_hn = self.b_h[n_]
+        H, T = self.hidden_size, trace.steps
         after = self.reset == "after"
         z_weights_old = self.z_weights == "old"
-        U_rz_h = np.empty(2 * H, self.dtype)
+        U_dot = self._recurrent(self.U if after else self.U[: 2 * H], state_bound)
+        U_n_dot = self._recurrent(self.U[2 * H :], state_bound)
+        b_hn = self.b_h[2 * H :]
+        Uh = np.empty(3 * H, self.dtype)  # U_r h, U_z h (and U_n h with reset "after")
+        Uh_rz, Uh_n = Uh[: 2 * H], Uh[2 * H :]
         tmp = np.empty(H, self.dtype)
-        xw, pre, act, hs = trace.projections, trace.pre, trace.act, trace.hs
-        for t in range(start, len(xw)):
-            h, p, a = hs[t], pre[t], act[t]
+        xw, pre, act, hs = trace.projections[start:], trace.pre[start:], trace.act[start:], trace.hs
+        # walk the rows of every array together: no indexing inside the loop
+        rows = zip(hs[start:T], hs[start + 1 :], xw[:, : 2 * H], xw[:, 2 * H :],
+                   pre[:, : 2 * H], pre[:, 2 * H :], act[:, : 2 * H], act[:, :H],
+                   act[:, H : 2 * H], act[:, 2 * H :], strict=True)
+        for h, h_new, xw_rz, xw_n, pre_rz, pre_n, rz, r, z, n in rows:
             # r, z = σ(W x + b_i + U h + b_h)
-            U_rz_dot(h, U_rz_h)
-            np.add(xw[t, rz], U_rz_h, out=p[rz])
-            sigmoid_into(p[rz], a[rz])
-            r, z = a[:H], a[H : 2 * H]
+            U_dot(h, Uh if after else Uh_rz)
+            np.add(xw_rz, Uh_rz, out=pre_rz)
+            sigmoid_into(pre_rz, rz)
             if after:  # n = tanh(W_n x + b_in + r ⊙ (U_n h + b_hn))
-                U_n_dot(h, tmp)
-                tmp += b_hn
+                np.add(Uh_n, b_hn, out=tmp)
                 tmp *= r
             else:  # n = tanh(W_n x + b_in + b_hn + U_n (r ⊙ h))
-                U_n_dot(r * h, tmp)
-            np.add(xw[t, n_], tmp, out=p[n_])
-            n = np.tanh(p[n_], out=a[n_])
+                np.multiply(r, h, out=Uh_n)
+                U_n_dot(Uh_n, tmp)
+            np.add(xw_n, tmp, out=pre_n)
+            np.tanh(pre_n, out=n)
             if z_weights_old:  # h' = z ⊙ h + (1 − z) ⊙ n  =  n + z ⊙ (h − n)
                 np.subtract(h, n, out=tmp)
-                np.multiply(z, tmp, out=tmp)
-                np.add(n, tmp, out=hs[t + 1])
+                tmp *= z
+                np.add(n, tmp, out=h_new)
             else:  # h' = (1 − z) ⊙ h + z ⊙ n  =  h + z ⊙ (n − h)
                 np.subtract(n, h, out=tmp)
-                np.multiply(z, tmp, out=tmp)
-                np.add(h, tmp, out=hs[t + 1])
+                tmp *= z
+                np.add(h, tmp, out=h_new)
 
 
 class LSTMCell(Cell):
@@ -321,37 +323,38 @@ class LSTMCell(Cell):
         return {"peepholes": self.peepholes}
 
     def _forward(self, trace: Trace, start: int, state_bound: float) -> None:
-        H = self.hidden_size
-        ifo, if_, i_, f_, o_, g_ = (slice(0, 3 * H), slice(0, 2 * H), slice(0, H),
-                                    slice(H, 2 * H), slice(2 * H, 3 * H), slice(3 * H, 4 * H))
+        H, T = self.hidden_size, trace.steps
         U_dot = self._recurrent(self.U, state_bound)
-        Uh = np.empty(4 * H, self.dtype)
         tmp = np.empty(H, self.dtype)
-        xw, pre, act, hs, cs = trace.projections, trace.pre, trace.act, trace.hs, trace.cs
-        peep = self.peepholes
-        for t in range(start, len(xw)):
-            h, c, p, a = hs[t], cs[t], pre[t], act[t]
+        xw, pre, act = trace.projections[start:], trace.pre[start:], trace.act[start:]
+        hs, cs, peep = trace.hs, trace.cs, self.peepholes
+        # walk the rows of every array together: no indexing inside the loop
+        rows = zip(hs[start:T], hs[start + 1 :], cs[start:T], cs[start + 1 :], xw, pre,
+                   pre[:, :H], pre[:, H : 2 * H], pre[:, 2 * H : 3 * H], pre[:, 3 * H :],
+                   act[:, : 3 * H], act[:, : 2 * H], act[:, :H], act[:, H : 2 * H],
+                   act[:, 2 * H : 3 * H], act[:, 3 * H :], strict=True)
+        for (h, h_new, c, c_new, xw_t, pre_t, pre_i, pre_f, pre_o, pre_g,
+             ifo, if_, i, f, o, g) in rows:
             # every pre-activation: W x + b_i + U h + b_h
-            U_dot(h, Uh)
-            np.add(xw[t], Uh, out=p)
+            U_dot(h, pre_t)
+            pre_t += xw_t
             if peep is None:
-                sigmoid_into(p[ifo], a[ifo])  # i, f, o
+                sigmoid_into(pre_t[: 3 * H], ifo)  # i, f, o
             else:  # i and f peek at c
-                p[i_] += peep[0] * c
-                p[f_] += peep[1] * c
-                sigmoid_into(p[if_], a[if_])
-            i, f, o = a[i_], a[f_], a[o_]
-            g = np.tanh(p[g_], out=a[g_])
+                pre_i += peep[0] * c
+                pre_f += peep[1] * c
+                sigmoid_into(pre_t[: 2 * H], if_)
+            np.tanh(pre_g, out=g)
             # c' = f ⊙ c + i ⊙ g
-            c_new = np.multiply(f, c, out=cs[t + 1])
+            np.multiply(f, c, out=c_new)
             np.multiply(i, g, out=tmp)
             c_new += tmp
             if peep is not None:  # o peeks at c'
-                p[o_] += peep[2] * c_new
-                sigmoid_into(p[o_], o)
+                pre_o += peep[2] * c_new
+                sigmoid_into(pre_o, o)
             # h' = o ⊙ tanh(c')
             np.tanh(c_new, out=tmp)
-            np.multiply(o, tmp, out=hs[t + 1])
+            np.multiply(o, tmp, out=h_new)
 
 
 class RNNCell(Cell):
@@ -364,12 +367,13 @@ class RNNCell(Cell):
 
     def _forward(self, trace: Trace, start: int, state_bound: float) -> None:
         U_dot = self._recurrent(self.U, state_bound)
-        Uh = np.empty(self.hidden_size, self.dtype)
-        xw, pre, hs = trace.projections, trace.pre, trace.hs
-        for t in range(start, len(xw)):
-            U_dot(hs[t], Uh)
-            np.add(xw[t], Uh, out=pre[t])
-            np.tanh(pre[t], out=hs[t + 1])
+        hs, T = trace.hs, trace.steps
+        rows = zip(hs[start:T], hs[start + 1 :], trace.projections[start:], trace.pre[start:],
+                   strict=True)
+        for h, h_new, xw_t, pre_t in rows:
+            U_dot(h, pre_t)  # pre = W x + b_i + U h + b_h
+            pre_t += xw_t
+            np.tanh(pre_t, out=h_new)
 
     def gate(self, name: str = "h") -> GateParams:
         return super().gate(name)
