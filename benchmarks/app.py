@@ -1,0 +1,315 @@
+"""The app seen from outside: start-up, key-press latency and bytes per step, through a pty.
+
+    python benchmarks/app.py            # the full run, about two minutes
+    python benchmarks/app.py --quick    # a smoke run, about 20 seconds
+
+Every figure is measured on a real ``python -m gru_tui`` process whose stdin, stdout and
+stderr are the slave end of a pseudo-terminal (TERM=xterm-256color, window size set with
+TIOCSWINSZ before the start), read from the master end, exactly as a terminal would:
+
+(1) Time to first frame: from spawn until the bytes read contain the status bar's
+    "t = 1 /", median of several runs, next to ``python -c "import textual.app"``.
+(2) Key press → first byte: with the app up and idle, write → ("\\x1b[C") to the master and
+    time until the first byte of the answer; then read until 30 ms pass in silence; ← next,
+    so t stays in range. p50 / p95 / max, the time to the last byte of the answer, and the
+    app's own CPU time per key (from /proc), the figure other load changes least.
+(3) Bytes per step: everything the app writes after one key, until silence (output that
+    comes within 150 ms more still counts for that key, and never for the next one).
+
+Figures only: nothing here asserts a timing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import fcntl
+import os
+import platform
+import select
+import signal
+import statistics
+import struct
+import subprocess
+import sys
+import termios
+import time
+from dataclasses import dataclass, field
+
+PYTHON = sys.executable
+APP = (PYTHON, "-m", "gru_tui")
+IMPORT_TEXTUAL = (PYTHON, "-c", "import textual.app")
+READY = b"t = 1 /"  # the status bar's step counter: the first frame is on screen
+RIGHT, LEFT = b"\x1b[C", b"\x1b[D"
+QUIET_S = 0.030  # silence that ends an answer
+GUARD_S = 0.150  # then this much more silence before the next key; bytes in it are late
+SETTLE_S = 0.5  # silence that counts as idle after start-up
+MAX_STARTUP_RATIO = 4.0  # first frame / import textual.app
+MAX_P95_MS = 50.0
+MAX_STEP_BYTES = 4096  # at 80×24
+SIZES = ((80, 24), (200, 60))
+HIDDEN = (3, 256)
+
+
+def _environment() -> dict[str, str]:
+    env = dict(os.environ)
+    for name in ("NO_COLOR", "TEXTUAL_THEME", "FORCE_COLOR", "COLUMNS", "LINES", "COLORTERM",
+                 "TEXTUAL", "TEXTUAL_DEBUG"):
+        env.pop(name, None)
+    env["TERM"] = "xterm-256color"
+    return env
+
+
+def _controlling_terminal() -> None:  # in the child, after setsid: the pty becomes its tty
+    with contextlib.suppress(OSError):
+        fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+
+
+@dataclass
+class PtyApp:
+    """One run of the app on a pseudo-terminal of `cols`×`rows`."""
+
+    args: tuple[str, ...] = ()
+    cols: int = 80
+    rows: int = 24
+    started: float = 0.0
+    process: subprocess.Popen | None = None
+    master: int = -1
+    output: bytearray = field(default_factory=bytearray)
+
+    def __enter__(self) -> PtyApp:
+        master, slave = os.openpty()
+        fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", self.rows, self.cols, 0, 0))
+        self.master = master
+        self.started = time.perf_counter()
+        self.process = subprocess.Popen(
+            (*APP, *self.args), stdin=slave, stdout=slave, stderr=slave, env=_environment(),
+            start_new_session=True, preexec_fn=_controlling_terminal, close_fds=True)
+        os.close(slave)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.quit()
+
+    def _read(self, timeout: float) -> bytes:
+        """What the app wrote within `timeout` seconds; b"" on silence or exit."""
+        ready, _, _ = select.select([self.master], [], [], max(timeout, 0.0))
+        if not ready:
+            return b""
+        try:
+            data = os.read(self.master, 1 << 16)
+        except OSError:  # EIO: the child closed the slave end
+            return b""
+        self.output += data
+        return data
+
+    def wait_for(self, needle: bytes, timeout: float = 30.0) -> float:
+        """Seconds from spawn until `needle` has been read."""
+        deadline = time.perf_counter() + timeout
+        searched = 0
+        while time.perf_counter() < deadline:
+            if self._read(deadline - time.perf_counter()):
+                if self.output.find(needle, max(searched - len(needle), 0)) >= 0:
+                    return time.perf_counter() - self.started
+                searched = len(self.output)
+            elif self.process and self.process.poll() is not None:
+                break
+        tail = bytes(self.output[-2000:]).decode(errors="replace")
+        raise SystemExit(f"no {needle!r} from {' '.join(APP + self.args)} within "
+                         f"{timeout:g} s; last output:\n{tail}")
+
+    def drain(self, quiet: float = QUIET_S, limit: float = 10.0) -> tuple[int, float]:
+        """(bytes, time of the last one) read until `quiet` seconds pass without output."""
+        count, last = 0, time.perf_counter()
+        stop = last + limit
+        while time.perf_counter() < stop:
+            data = self._read(quiet)
+            if not data:
+                break
+            count += len(data)
+            last = time.perf_counter()
+        return count, last
+
+    def press(self, key: bytes) -> tuple[float, float, int, bytes]:
+        """(seconds to the first byte, to the last byte, bytes, the answer) for one key."""
+        mark = len(self.output)
+        os.write(self.master, key)
+        sent = time.perf_counter()
+        first = self._read(5.0)
+        if not first:
+            raise SystemExit(f"no answer to {key!r} within 5 s")
+        first_at = time.perf_counter()
+        rest, last_at = self.drain()
+        return first_at - sent, max(last_at, first_at) - sent, len(first) + rest, \
+            bytes(self.output[mark:])
+
+    def cpu_seconds(self) -> float | None:
+        """User + system CPU time the app has used so far (Linux: /proc), else None."""
+        try:
+            with open(f"/proc/{self.process.pid}/stat") as stat:  # type: ignore[union-attr]
+                fields = stat.read().rsplit(")", 1)[1].split()
+        except OSError:
+            return None
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    def quit(self) -> None:
+        """Send q and wait for a clean exit; kill the process group if it does not come."""
+        process = self.process
+        if process is None:
+            return
+        with contextlib.suppress(OSError):
+            if process.poll() is None:
+                os.write(self.master, b"q")
+        deadline = time.perf_counter() + 5.0
+        while process.poll() is None and time.perf_counter() < deadline:
+            self._read(0.05)  # keep reading: a full pty would block the app's last writes
+        if process.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+        os.close(self.master)
+        self.process = None
+
+
+# -- (1) time to first frame ------------------------------------------------------------------
+
+
+def first_frame() -> float:
+    with PtyApp() as app:
+        return app.wait_for(READY)
+
+
+def import_textual() -> float:
+    start = time.perf_counter()
+    subprocess.run(IMPORT_TEXTUAL, check=True, stdout=subprocess.DEVNULL, env=_environment())
+    return time.perf_counter() - start
+
+
+def startup(runs: int) -> dict:
+    first_frame(), import_textual()  # warm the file cache and the .pyc files
+    frames, imports = [], []
+    for _ in range(runs):  # interleaved, so drifts in machine load hit both alike
+        frames.append(first_frame())
+        imports.append(import_textual())
+    frame, base = statistics.median(frames), statistics.median(imports)
+    return {"runs": runs, "frame_s": frame, "frame_min_s": min(frames), "import_s": base,
+            "import_min_s": min(imports), "ratio": frame / base,
+            "met": frame / base <= MAX_STARTUP_RATIO}
+
+
+# -- (2) and (3) key presses -----------------------------------------------------------------
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    index = min(round(q / 100 * (len(ordered) - 1)), len(ordered) - 1)
+    return ordered[index]
+
+
+def keys(cols: int, rows: int, hidden: int, presses: int) -> dict:
+    args = ("--hidden", str(hidden)) if hidden != 3 else ()
+    with PtyApp(args, cols, rows) as app:
+        app.wait_for(READY)
+        app.drain(quiet=SETTLE_S)  # the rest of start-up: idle from here
+        idle, _ = app.drain(quiet=1.0, limit=1.0)  # should be silent
+        firsts, lasts, sizes, unseen, late = [], [], [], 0, 0
+        cpu_before = app.cpu_seconds()
+        for k in range(presses):
+            right = k % 2 == 0
+            mark = len(app.output)
+            first, last, size, _ = app.press(RIGHT if right else LEFT)
+            # Output after the 30 ms silence still belongs to this key (a second frame on
+            # a loaded machine): count it here, and never let it pass for the next answer.
+            extra, _ = app.drain(quiet=GUARD_S)
+            late += extra > 0
+            firsts.append(first * 1000)
+            lasts.append(last * 1000)
+            sizes.append(size + extra)
+            if (b"t = 2 /" if right else b"t = 1 /") not in app.output[mark:]:
+                unseen += 1  # the step counter did not change: the key was not applied
+        cpu_after = app.cpu_seconds()
+    cpu = None if cpu_before is None or cpu_after is None else \
+        (cpu_after - cpu_before) / presses * 1000
+    return {
+        "cols": cols, "rows": rows, "hidden": hidden, "presses": presses,
+        "p50": percentile(firsts, 50), "p95": percentile(firsts, 95), "max": max(firsts),
+        "last_p50": percentile(lasts, 50), "last_p95": percentile(lasts, 95),
+        "bytes_mean": statistics.fmean(sizes), "bytes_max": max(sizes),
+        "idle_bytes": idle, "unseen": unseen, "late": late, "cpu_ms": cpu,
+        "met": percentile(firsts, 95) <= MAX_P95_MS,
+        "bytes_met": max(sizes) <= MAX_STEP_BYTES if (cols, rows) == (80, 24) else None,
+    }
+
+
+def cpu_text(ms: float | None) -> str:
+    return "n/a" if ms is None else f"{ms:.1f}"
+
+
+def verdict(met: bool | None) -> str:
+    return "—" if met is None else ("ok" if met else "MISSED")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0],
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true",
+                        help="smoke run: 3 start-ups, 20 key presses per configuration")
+    args = parser.parse_args()
+    runs, presses = (3, 20) if args.quick else (7, 100)
+
+    import textual  # only for its version, in this process
+
+    print(f"gru-tui app benchmark: python {platform.python_version()} ({PYTHON}), textual "
+          f"{textual.__version__}, {os.cpu_count()} CPUs, load average "
+          f"{os.getloadavg()[0]:.2f}")
+    print("through a pty, TERM=xterm-256color")
+    print()
+    print(f"(1) time to first frame (\"t = 1 /\" read), 80×24, median of {runs} interleaved "
+          "runs (min in brackets)")
+    result = startup(runs)
+    for name, median, least in (
+            ("gru-tui, first frame", result["frame_s"], result["frame_min_s"]),
+            ("python -c 'import textual.app'", result["import_s"], result["import_min_s"])):
+        print(f"    {name:<31} {median * 1000:7.1f} ms  ({least * 1000:.1f})")
+    print(f"    first frame / import textual.app = {result['ratio']:.2f}×   target "
+          f"≤ {MAX_STARTUP_RATIO:g}×: {verdict(result['met'])}")
+    print()
+    print(f"(2) key → first byte in ms, {presses} presses alternating → / ←, each answer read "
+          f"until {QUIET_S * 1000:g} ms of silence")
+    print(f"(3) bytes written per step (target ≤ {MAX_STEP_BYTES} at 80×24)")
+    header = ("size", "H", "p50", "p95", "max", "last p50", "last p95", "cpu/key",
+              "bytes mean", "bytes max")
+    widths = (7, 4, 6, 6, 6, 8, 8, 7, 10, 9)
+    print("    " + "  ".join(f"{name:>{width}}" for name, width in zip(header, widths,
+                                                                      strict=True))
+          + f"  p95 ≤ {MAX_P95_MS:g} ms  bytes")
+    rows = []
+    for cols, lines in SIZES:
+        for hidden in HIDDEN:
+            row = keys(cols, lines, hidden, presses)
+            rows.append(row)
+            cells = (f"{cols}×{lines}", hidden, f"{row['p50']:.1f}", f"{row['p95']:.1f}",
+                     f"{row['max']:.1f}", f"{row['last_p50']:.1f}", f"{row['last_p95']:.1f}",
+                     cpu_text(row["cpu_ms"]), f"{row['bytes_mean']:.0f}", row["bytes_max"])
+            print("    " + "  ".join(f"{cell:>{width}}" for cell, width in zip(cells, widths,
+                                                                              strict=True))
+                  + f"  {verdict(row['met']):<14}  {verdict(row['bytes_met'])}", flush=True)
+    print("    last: key → the last byte of the answer; cpu/key: the app's own user + system")
+    print("    CPU ms per key (from /proc), which other load on the machine barely changes")
+    for row in rows:
+        where = f"{row['cols']}×{row['rows']}, H = {row['hidden']}"
+        if row["unseen"]:
+            print(f"    warning: {row['unseen']} of {row['presses']} answers at {where} did "
+                  "not show the new step counter")
+        if row["late"]:
+            print(f"    note: {row['late']} of {row['presses']} answers at {where} went on "
+                  f"after {QUIET_S * 1000:g} ms of silence (in the bytes, not in last)")
+        if row["idle_bytes"]:
+            print(f"    note: {row['idle_bytes']} bytes written in 1 s of idling at {where}")
+    print()
+    print(f"load average at the end {os.getloadavg()[0]:.2f} (figures are noisy above ~0.5 "
+          "on a 2-core machine)")
+
+
+if __name__ == "__main__":
+    main()
