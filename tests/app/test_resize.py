@@ -9,53 +9,17 @@ put back on a grid of cells).
 
 from __future__ import annotations
 
-import html
 import re
 
 import numpy as np
 import pytest
-from rich.cells import cell_len
-from textual.widget import Widget
+from screen_reader import screen_lines, screen_text
 from textual.widgets import Static
 
 from gru_tui.app.app import MIN_HEIGHT, MIN_WIDTH, WIDE, GruTuiApp
 from gru_tui.app.screens import WorkedScreen
 from gru_tui.app.widgets import ModelPanel
 from gru_tui.scenario import Scenario
-
-CHAR_WIDTH = 12.2  # rich's export_svg: 0.61 × the 20 px font
-SPAN = re.compile(r'<text [^>]*?x="([\d.]+)"[^>]*?'
-                  r'clip-path="url\(#terminal-\d+-line-(\d+)\)">([^<]*)</text>')
-
-
-def screen_lines(app: GruTuiApp, widget: Widget | None = None) -> list[str]:
-    """The terminal's text, line by line; only `widget`'s content region when given."""
-    width, height = app.size
-    grid = [[" "] * width for _ in range(height)]
-    for x, line, text in SPAN.findall(app.export_screenshot()):
-        row, col = grid[int(line)], round(float(x) / CHAR_WIDTH)
-        for char in html.unescape(text).replace("\xa0", " "):
-            cells = cell_len(char)
-            if cells == 0:  # a combining mark belongs to the cell before it (C̃)
-                if col:
-                    row[col - 1] += char
-                continue
-            if col < width:
-                row[col] = char
-            for k in range(1, cells):
-                if col + k < width:
-                    row[col + k] = ""
-            col += cells
-    if widget is None:
-        return ["".join(row).rstrip() for row in grid]
-    region = widget.content_region
-    return ["".join(grid[y][region.x:region.right]).rstrip()
-            for y in range(region.y, min(region.bottom, height))]
-
-
-def screen_text(app: GruTuiApp, widget: Widget | None = None) -> str:
-    return "\n".join(screen_lines(app, widget))
-
 
 DOWN = [(200, 60), (180, 50), (160, 48), (140, 40), (121, 40), (120, 40), (119, 40),
         (120, 16), (100, 30), (90, 40), (80, 24), (70, 20), (61, 17), (60, 16), (59, 16),
@@ -107,7 +71,8 @@ async def test_a_sweep_down_to_10x5_and_back_up():
         b_presses = sum(width % 2 for width, _ in SWEEP)
         assert app.explorer.scenario.reset == ("after" if b_presses % 2 else "before")
         # back at 200×60: every unit of every GRU vector has its row and value again
-        values = [line for line in screen_lines(app, app.main.query_one("#panel-gru"))
+        panel = app.main.query_one("#panel-gru")
+        values = [line for line in screen_lines(app, panel, content=True)
                   if re.search(r"\s[+-]?\d\.\d{4}$", line)]
         assert len(values) == 5 * 3, values
 

@@ -1,0 +1,45 @@
+"""Reading what the app shows: Textual's SVG export put back on a grid of terminal cells."""
+
+from __future__ import annotations
+
+import html
+import re
+
+from rich.cells import cell_len
+from textual.app import App
+from textual.widget import Widget
+
+CHAR_WIDTH = 12.2  # rich's export_svg: 0.61 × the 20 px font
+SPAN = re.compile(r'<text [^>]*?x="([\d.]+)"[^>]*?'
+                  r'clip-path="url\(#terminal-\d+-line-(\d+)\)">([^<]*)</text>')
+
+
+def screen_lines(app: App, widget: Widget | None = None,
+                 content: bool = False) -> list[str]:
+    """The terminal's text, line by line; only `widget`'s cells when given (its content
+    region, inside border and padding, when `content`)."""
+    width, height = app.size
+    grid = [[" "] * width for _ in range(height)]
+    for x, line, text in SPAN.findall(app.export_screenshot()):
+        row, col = grid[int(line)], round(float(x) / CHAR_WIDTH)
+        for char in html.unescape(text).replace("\xa0", " "):
+            cells = cell_len(char)
+            if cells == 0:  # a combining mark belongs to the cell before it (C̃)
+                if col:
+                    row[col - 1] += char
+                continue
+            if col < width:
+                row[col] = char
+            for k in range(1, cells):
+                if col + k < width:
+                    row[col + k] = ""
+            col += cells
+    if widget is None:
+        return ["".join(row).rstrip() for row in grid]
+    region = widget.content_region if content else widget.region
+    return ["".join(grid[y][region.x:region.right]).rstrip()
+            for y in range(region.y, min(region.bottom, height))]
+
+
+def screen_text(app: App, widget: Widget | None = None, content: bool = False) -> str:
+    return "\n".join(screen_lines(app, widget, content))
