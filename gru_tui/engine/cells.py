@@ -4,9 +4,9 @@ Each cell keeps its gates stacked row-wise in one matrix per kind of weight, in 
 its ``GATES``: W (gH×D), U (gH×H), b_i and b_h (gH). ``cell.gate("z")`` gives one gate's
 slices by name, so code elsewhere can read like the equations.
 
-A run computes the input projections W·x + b for all timesteps with one matrix product and
-loops only over the recurrent part, writing every pre-activation, gate and state into a
-:class:`Trace`. Editing an input at step t recomputes steps t..T only.
+A run computes the input projections W·x + b with one matrix product per block of BLOCK
+timesteps and loops only over the recurrent part, writing every pre-activation, gate and
+state into a :class:`Trace`. Editing an input at step t recomputes steps t..T only.
 """
 
 from __future__ import annotations
@@ -172,30 +172,39 @@ class Cell:
         """The biases that sit outside any gate product, added with the input projection."""
         return self.b_i + self.b_h
 
-    def project(self, xs: np.ndarray, out: np.ndarray, start: int = 0) -> np.ndarray:
-        """W·x + bias for the rows of xs from the block holding `start` on, a block at a time.
+    def project(self, block: np.ndarray, out: np.ndarray) -> np.ndarray:
+        """W·x + bias for the rows of one block of at most BLOCK steps, into `out`.
 
-        Sums that overflow saturate at the largest finite value, never inf or NaN.
+        The product always has BLOCK rows (a short block is padded), so a row's numbers never
+        depend on where the run ends. Sums that overflow saturate at the largest finite
+        value, never inf or NaN.
         """
         bias = self._projection_bias()
         limit = np.finfo(self.dtype).max
-        padded = np.zeros((BLOCK, self.input_size), self.dtype)
-        product = np.empty((BLOCK, len(bias)), self.dtype)
+        rows = len(block)
+        if rows < BLOCK:
+            padded = np.zeros((BLOCK, self.input_size), self.dtype)
+            padded[:rows] = block
+            block = padded
         with np.errstate(over="ignore", invalid="ignore", under="ignore"):
-            for first in range(start // BLOCK * BLOCK, len(xs), BLOCK):
-                block, result = xs[first : first + BLOCK], out[first : first + BLOCK]
-                if len(block) == BLOCK:
-                    np.matmul(block, self.W.T, out=result)
-                else:  # always BLOCK rows, so a row's product never depends on T
-                    padded[: len(block)] = block
-                    np.matmul(padded, self.W.T, out=product)
-                    result[:] = product[: len(block)]
-                result += bias
-                bad = ~np.isfinite(result).all(axis=1)
-                if bad.any():
-                    scaled = (block[bad] / _SCALE) @ self.W.T
-                    result[bad] = np.clip(scaled * _SCALE + bias, -limit, limit)
-        return out
+            np.matmul(block, self.W.T, out=out)
+            out += bias
+            bad = ~np.isfinite(out[:rows]).all(axis=1)
+            if bad.any():
+                scaled = (block[:rows][bad] / _SCALE) @ self.W.T
+                out[:rows][bad] = np.clip(scaled * _SCALE + bias, -limit, limit)
+        return out[:rows]
+
+    def may_overflow(self, xs: np.ndarray, state_bound: float) -> bool:
+        """Whether W·x + b + U·h could exceed the dtype's range for these inputs and any
+        |h| ≤ state_bound (a cheap bound, so ordinary runs skip checking every value)."""
+        def row_sums(matrix: np.ndarray) -> float:
+            return float(np.abs(matrix).sum(axis=1, dtype=np.float64).max(initial=0.0))
+
+        bound = (row_sums(self.W) * float(np.abs(xs).max(initial=0.0))
+                 + float(np.abs(self.b_i).max(initial=0.0) + np.abs(self.b_h).max(initial=0.0))
+                 + row_sums(self.U) * state_bound)
+        return not bound < float(np.finfo(self.dtype).max) / 2
 
     def _recurrent(self, U: np.ndarray, state_bound: float):
         """`U.dot(h, out)`, or an overflow-safe version when |h| ≤ state_bound could overflow.
@@ -214,8 +223,10 @@ class Cell:
 
         return saturating_dot
 
-    def _forward(self, trace: Trace, start: int, state_bound: float) -> None:
-        """Steps start..T−1 of the recurrence; |h| ≤ state_bound throughout."""
+    def _forward(self, trace: Trace, start: int, stop: int, xw: np.ndarray,
+                 state_bound: float) -> None:
+        """Steps start..stop−1 of the recurrence, given their input projections `xw`;
+        |h| ≤ state_bound throughout."""
         raise NotImplementedError
 
 
@@ -251,8 +262,9 @@ class GRUCell(Cell):
         H = self.hidden_size  # reset "after": b_hn is multiplied by r inside the loop
         return np.concatenate([self.b_i[: 2 * H] + self.b_h[: 2 * H], self.b_i[2 * H :]])
 
-    def _forward(self, trace: Trace, start: int, state_bound: float) -> None:
-        H, T = self.hidden_size, trace.steps
+    def _forward(self, trace: Trace, start: int, stop: int, xw: np.ndarray,
+                 state_bound: float) -> None:
+        H = self.hidden_size
         after = self.reset == "after"
         z_weights_old = self.z_weights == "old"
         U_dot = self._recurrent(self.U if after else self.U[: 2 * H], state_bound)
@@ -261,9 +273,9 @@ class GRUCell(Cell):
         Uh = np.empty(3 * H, self.dtype)  # U_r h, U_z h (and U_n h with reset "after")
         Uh_rz, Uh_n = Uh[: 2 * H], Uh[2 * H :]
         tmp = np.empty(H, self.dtype)
-        xw, pre, act, hs = trace.projections[start:], trace.pre[start:], trace.act[start:], trace.hs
+        pre, act, hs = trace.pre[start:stop], trace.act[start:stop], trace.hs
         # walk the rows of every array together: no indexing inside the loop
-        rows = zip(hs[start:T], hs[start + 1 :], xw[:, : 2 * H], xw[:, 2 * H :],
+        rows = zip(hs[start:stop], hs[start + 1 : stop + 1], xw[:, : 2 * H], xw[:, 2 * H :],
                    pre[:, : 2 * H], pre[:, 2 * H :], act[:, : 2 * H], act[:, :H],
                    act[:, H : 2 * H], act[:, 2 * H :], strict=True)
         for h, h_new, xw_rz, xw_n, pre_rz, pre_n, rz, r, z, n in rows:
@@ -322,14 +334,16 @@ class LSTMCell(Cell):
     def _settings(self) -> dict:
         return {"peepholes": self.peepholes}
 
-    def _forward(self, trace: Trace, start: int, state_bound: float) -> None:
-        H, T = self.hidden_size, trace.steps
+    def _forward(self, trace: Trace, start: int, stop: int, xw: np.ndarray,
+                 state_bound: float) -> None:
+        H = self.hidden_size
         U_dot = self._recurrent(self.U, state_bound)
         tmp = np.empty(H, self.dtype)
-        xw, pre, act = trace.projections[start:], trace.pre[start:], trace.act[start:]
+        pre, act = trace.pre[start:stop], trace.act[start:stop]
         hs, cs, peep = trace.hs, trace.cs, self.peepholes
         # walk the rows of every array together: no indexing inside the loop
-        rows = zip(hs[start:T], hs[start + 1 :], cs[start:T], cs[start + 1 :], xw, pre,
+        rows = zip(hs[start:stop], hs[start + 1 : stop + 1], cs[start:stop],
+                   cs[start + 1 : stop + 1], xw, pre,
                    pre[:, :H], pre[:, H : 2 * H], pre[:, 2 * H : 3 * H], pre[:, 3 * H :],
                    act[:, : 3 * H], act[:, : 2 * H], act[:, :H], act[:, H : 2 * H],
                    act[:, 2 * H : 3 * H], act[:, 3 * H :], strict=True)
@@ -365,10 +379,11 @@ class RNNCell(Cell):
     GATE_NAMES = {"h": "h"}
     RECORD_KEYS = ("x", "h_prev", "h")
 
-    def _forward(self, trace: Trace, start: int, state_bound: float) -> None:
+    def _forward(self, trace: Trace, start: int, stop: int, xw: np.ndarray,
+                 state_bound: float) -> None:
         U_dot = self._recurrent(self.U, state_bound)
-        hs, T = trace.hs, trace.steps
-        rows = zip(hs[start:T], hs[start + 1 :], trace.projections[start:], trace.pre[start:],
+        hs = trace.hs
+        rows = zip(hs[start:stop], hs[start + 1 : stop + 1], xw, trace.pre[start:stop],
                    strict=True)
         for h, h_new, xw_t, pre_t in rows:
             U_dot(h, pre_t)  # pre = W x + b_i + U h + b_h
@@ -404,25 +419,30 @@ class Trace(Mapping[str, np.ndarray]):
         width = len(cell.GATES) * cell.hidden_size
         old = self.__dict__.copy()
         self.xs = xs
-        self.projections = np.empty((T, width), cell.dtype)  # W x + outer biases
         self.pre = np.empty((T, width), cell.dtype)
         self.act = self.pre if cell.kind == "rnn" else np.empty((T, width), cell.dtype)
         self.hs = np.empty((T + 1, cell.hidden_size), cell.dtype)  # hs[t] = h_t; hs[0] = h0
         self.cs = np.empty_like(self.hs) if cell.has_cell_state else None
         if "hs" in old:  # the initial states always stay, and the first `keep` steps
-            for name in ("projections", "pre", "act"):
+            for name in ("pre", "act"):
                 getattr(self, name)[:keep] = old[name][:keep]
             self.hs[: keep + 1] = old["hs"][: keep + 1]
             if self.cs is not None:
                 self.cs[: keep + 1] = old["cs"][: keep + 1]
 
     def _compute(self, start: int) -> None:
-        cell = self.cell
-        cell.project(self.xs, self.projections, start)
+        """Steps start..T−1: a block's input projections, then its steps, block by block."""
+        cell, T = self.cell, self.steps
         state_bound = max(float(np.abs(self.hs[start]).max(initial=0.0)), 1.0)
-        with np.errstate(over="ignore", under="ignore"):
-            cell._forward(self, start, state_bound)
-        if not np.isfinite(self.pre[start:]).all():  # a sum overflowed: σ and tanh are right,
+        xw = np.empty((BLOCK, self.pre.shape[1]), cell.dtype)
+        for first in range(start // BLOCK * BLOCK, T, BLOCK):
+            stop = min(first + BLOCK, T)
+            projected = cell.project(self.xs[first:stop], xw)
+            with np.errstate(over="ignore", under="ignore"):
+                cell._forward(self, max(start, first), stop, projected[max(start - first, 0):],
+                              state_bound)
+        if cell.may_overflow(self.xs[start:], state_bound) and not np.isfinite(
+                self.pre[start:]).all():  # a sum overflowed: σ and tanh are right,
             limit = np.finfo(cell.dtype).max  # and the stored pre-activation saturates
             np.clip(self.pre[start:], -limit, limit, out=self.pre[start:])
 
