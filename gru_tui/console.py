@@ -25,27 +25,27 @@ def format_value(value: float, signed: bool = True) -> str:
 
 
 def bar_text(value: float, scale: str, limit: float = 1.0, styled: bool = True,
-             half: int = HALF) -> Text:
+             half: int = HALF, colours: Mapping[str, str] = COLOURS) -> Text:
     """A rich Text bar, 2·half + 1 cells, for one value on its vector's scale.
 
     `styled`: the output shows styles (a terminal), so reverse video is available.
     """
     if scale == "gate":
         segments = gate_bar(value, 2 * half + 1)
-        colour = COLOURS["gate"]
+        colour = colours["gate"]
     else:
         segments = signed_bar(value, half, limit, reverse_video=styled)
-        colour = COLOURS["positive" if value >= 0 else "negative"]
-    return Text.assemble(*(_styled(s, colour) for s in segments))
+        colour = colours["positive" if value >= 0 else "negative"]
+    return Text.assemble(*(_styled(s, colour, colours["axis"]) for s in segments))
 
 
-def _styled(segment: Segment, colour: str) -> tuple[str, Style]:
+def _styled(segment: Segment, colour: str, axis: str) -> tuple[str, Style]:
     if segment.role == "fill":
         return segment.text, Style(color=colour)
     if segment.role == "fill-reverse":
         return segment.text, Style(color=colour, reverse=True)
     if segment.role == "axis":
-        return segment.text, Style(color=COLOURS["axis"])
+        return segment.text, Style(color=axis)
     return segment.text, Style()
 
 

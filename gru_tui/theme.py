@@ -78,8 +78,9 @@ VECTORS: dict[str, tuple[VectorInfo, ...]] = {
 # other way round.
 UPDATE_ROLE_Z_NEW = "per unit, how much of the candidate replaces the old memory"
 
-# Okabe–Ito colours: distinguishable with every common colour-vision deficiency, and readable
-# on dark and light backgrounds. Sign is also carried by direction, so NO_COLOR loses nothing.
+# Okabe–Ito colours: distinguishable with every common colour-vision deficiency. Sign is also
+# carried by direction, so NO_COLOR loses nothing. One palette for dark backgrounds, a deeper
+# one for light backgrounds.
 COLOURS = {
     "gate": "#2BA884",  # bluish green
     "positive": "#E69F00",  # orange
@@ -87,6 +88,18 @@ COLOURS = {
     "axis": "#888888",
     "neutral": "#5F5F5F",  # a heat strip's cell at zero
 }
+COLOURS_LIGHT = {
+    "gate": "#009E73",
+    "positive": "#D55E00",  # vermillion
+    "negative": "#0072B2",
+    "axis": "#808080",
+    "neutral": "#B4B4B4",
+}
+
+
+def palette(dark: bool = True) -> dict[str, str]:
+    """The colours for a dark or a light background."""
+    return COLOURS if dark else COLOURS_LIGHT
 
 
 def vector_info(model: str, key: str) -> VectorInfo:

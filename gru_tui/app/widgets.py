@@ -16,7 +16,7 @@ from textual.widget import Widget
 from gru_tui.bars import nice_limit, spark
 from gru_tui.console import bar_text
 from gru_tui.explorer import TARGET_TITLES
-from gru_tui.theme import COLOURS, MODEL_SHORT, MODEL_TITLES, VECTORS, VectorInfo, role_text
+from gru_tui.theme import MODEL_SHORT, MODEL_TITLES, VECTORS, VectorInfo, palette, role_text
 
 if TYPE_CHECKING:
     from gru_tui.explorer import Explorer
@@ -49,14 +49,14 @@ def strip_window(count: int, cells: int, selected: int) -> tuple[int, int]:
 
 
 def strip_text(values: np.ndarray, scale: str, limit: float, selected: int | None,
-               start: int, stop: int) -> Text:
+               start: int, stop: int, dark: bool = True) -> Text:
     """A heat strip of units start..stop−1: one cell per unit, coloured and shaped by value."""
     low, high = (0.0, 1.0) if scale == "gate" else (-limit, limit)
     text = Text()
     run, run_style = "", None
     for unit in range(start, stop):  # one style per run of equal cells
         value = float(values[unit])
-        style = _heat_style(heat_colour(value, scale, limit), unit == selected)
+        style = _heat_style(heat_colour(value, scale, limit, dark), unit == selected)
         if style is not run_style and run:
             text.append(run, run_style)
             run = ""
@@ -74,7 +74,7 @@ def _heat_style(colour: str, selected: bool) -> Style:
     return Style(color=colour, reverse=selected)
 
 
-def heat_colour(value: float, scale: str, limit: float = 1.0) -> str:
+def heat_colour(value: float, scale: str, limit: float = 1.0, dark: bool = True) -> str:
     """The colour of a heat-strip cell: from neutral grey at 0 to the full colour at the edge,
     in HEAT_STEPS levels, so neighbouring cells share a style."""
     if scale == "gate":
@@ -83,19 +83,21 @@ def heat_colour(value: float, scale: str, limit: float = 1.0) -> str:
         target = "positive" if value >= 0 else "negative"
         strength = abs(value) / limit if limit > 0 else 0.0
     level = round(min(max(strength, 0.0), 1.0) ** 0.7 * HEAT_STEPS)  # lift small values
-    return _blend(target, level)
+    return _blend(target, level, dark)
 
 
-@lru_cache(maxsize=64)
-def _blend(target: str, level: int) -> str:
-    rgb = blend_rgb(Color.parse(COLOURS["neutral"]).get_truecolor(),
-                    Color.parse(COLOURS[target]).get_truecolor(), level / HEAT_STEPS)
+@lru_cache(maxsize=128)
+def _blend(target: str, level: int, dark: bool) -> str:
+    colours = palette(dark)
+    rgb = blend_rgb(Color.parse(colours["neutral"]).get_truecolor(),
+                    Color.parse(colours[target]).get_truecolor(), level / HEAT_STEPS)
     return rgb.hex
 
 
 def vector_rows(info: VectorInfo, values: np.ndarray, mode: str, width: int, *,
                 limit: float = 1.0, unit: int | None = None, cursor_unit: int | None = None,
-                label: str | None = None, role: str = "", strip_rows: int = 1) -> list[Text]:
+                label: str | None = None, role: str = "", strip_rows: int = 1,
+                dark: bool = True) -> list[Text]:
     """The rows of one vector in a panel `width` cells wide.
 
     `unit` is the selected hidden unit (marked in every mode); `cursor_unit` the row under
@@ -104,6 +106,7 @@ def vector_rows(info: VectorInfo, values: np.ndarray, mode: str, width: int, *,
     symbol = Text(label or info.symbol, style="bold")
     symbol.truncate(SYMBOL_WIDTH, pad=True)  # by cells: C̃ is one cell, two characters
     limit = limit if info.scale == "state" else 1.0
+    colours = palette(dark)
     H = len(values)
     if mode == "bars":
         room = width - (SYMBOL_WIDTH + 4 + VALUE_WIDTH + 1)
@@ -116,7 +119,7 @@ def vector_rows(info: VectorInfo, values: np.ndarray, mode: str, width: int, *,
             row = Text.assemble(
                 symbol if k == 0 and not role else " " * SYMBOL_WIDTH,
                 (f"{k + 1:>2}", "bold" if k == unit else "dim"), " ",
-                bar_text(value, info.scale, limit, half=half), " ",
+                bar_text(value, info.scale, limit, half=half, colours=colours), " ",
                 fmt(value, info.scale).rjust(VALUE_WIDTH),
             )
             if k == cursor_unit:
@@ -134,7 +137,7 @@ def vector_rows(info: VectorInfo, values: np.ndarray, mode: str, width: int, *,
                 number.stylize("bold")
             if k == cursor_unit:
                 number.stylize(CURSOR)
-            row.append_text(bar_text(value, info.scale, limit, half=half))
+            row.append_text(bar_text(value, info.scale, limit, half=half, colours=colours))
             row.append_text(number)
             row.append(" ")
         return [row]
@@ -149,7 +152,7 @@ def vector_rows(info: VectorInfo, values: np.ndarray, mode: str, width: int, *,
     for k, first in enumerate(range(start, stop, per_row)):
         row = Text.assemble(symbol if k == 0 else " " * SYMBOL_WIDTH,
                             strip_text(values, info.scale, limit, selected, first,
-                                       min(first + per_row, stop)))
+                                       min(first + per_row, stop), dark))
         if k == 0:
             row.pad_right(per_row - (min(first + per_row, stop) - first))
             row.append(readout)
@@ -179,6 +182,11 @@ class Panel(Widget, can_focus=True):
     @property
     def explorer(self) -> Explorer:
         return self.app.explorer  # type: ignore[attr-defined]
+
+    @property
+    def dark(self) -> bool:
+        """Whether the app's theme is dark: bars take the palette that suits it."""
+        return self.app.current_theme.dark
 
     def on_focus(self) -> None:
         self.refresh()
@@ -235,7 +243,7 @@ class InputPanel(Panel):
             mode = self.mode if len(values) <= 16 or self.mode == "strips" else "strips"
             selected = ex.component if ex.target == target else None
             rows.extend(vector_rows(info, values, mode, width, limit=limit, unit=selected,
-                                    label=label, strip_rows=self.strip_rows,
+                                    label=label, strip_rows=self.strip_rows, dark=self.dark,
                                     cursor_unit=selected if self.has_focus else None))
         if self.mode == "bars":
             where = f"{TARGET_TITLES[ex.target]}[{ex.component + 1}] = {ex.value:+.4f}"
@@ -300,7 +308,7 @@ class ModelPanel(Panel):
             on_cursor = self.has_focus and k == vector
             rows.extend(vector_rows(
                 info, values, self.mode, width, limit=limit, unit=ex.unit,
-                strip_rows=self.strip_rows,
+                strip_rows=self.strip_rows, dark=self.dark,
                 role=role_text(self.model, info.key, z) if self.notes else "",
                 cursor_unit=(cursor_unit if cursor_unit is not None else 0) if on_cursor
                 else None,
@@ -321,6 +329,10 @@ class Timeline(Widget):
     revision: reactive[int] = reactive(0)
 
     @property
+    def dark(self) -> bool:
+        return self.app.current_theme.dark
+
+    @property
     def explorer(self) -> Explorer:
         return self.app.explorer  # type: ignore[attr-defined]
 
@@ -339,7 +351,8 @@ class Timeline(Widget):
                         style="bold")
             for t in range(start, stop):
                 value = float(h[t])
-                style = Style(color=heat_colour(value, "signed"), reverse=t == ex.t)
+                style = Style(color=heat_colour(value, "signed", 1.0, self.dark),
+                              reverse=t == ex.t)
                 text.append(spark(value, -1.0, 1.0) * cells, style)
             rows.append(text)
         axis = Text(f"t {start + 1}".ljust(label_width), style="dim")
