@@ -256,12 +256,12 @@ class OffsetsScreen(ModalScreen[None]):
         options = []
         for model, gate in self._entries():
             if gate is None:
-                text = Text.assemble(("U scale".ljust(22), "bold"),
+                text = Text.assemble(("U scale".ljust(28), "bold"),
                                      f"×{ex.scenario.recurrent_scale:g}")
             else:
                 info = vector_info(model, ex.traces[model].cell.GATE_NAMES[gate])
                 label = f"{MODEL_TITLES[model]} {info.name}"
-                text = Text.assemble((label.ljust(22), "bold"),
+                text = Text.assemble((label.ljust(28), "bold"),
                                      f"{ex.bias_offset(model, gate):+g}")
             options.append(Option(text, id=f"{model}.{gate}"))
         return options

@@ -48,7 +48,7 @@ def preset_rows(name: str, input_size: int, start: int, stop: int, seed: int = 0
 
     Values are rounded to four decimals, so they read cleanly in records and on screen.
     """
-    return np.round(_rows(name, input_size, start, stop, seed), 4)
+    return np.round(_rows(name, input_size, start, stop, seed), 4) + 0.0  # + 0.0: no -0.0
 
 
 def _rows(name: str, input_size: int, start: int, stop: int, seed: int) -> np.ndarray:
