@@ -1,6 +1,6 @@
 """Engine speed: µs per timestep of gru-tui's cells next to a numpy floor and PyTorch.
 
-    python benchmarks/engine.py            # the full table, about a minute
+    python benchmarks/engine.py            # the full table, 15–20 s
     python benchmarks/engine.py --quick    # a smoke run, a few seconds
     python benchmarks/engine.py --json     # the rows as one JSON object
 
@@ -186,8 +186,8 @@ COLUMNS = ("model", "D", "H", "gru-tui µs/step", "floor µs/step", "torch µs/s
 WIDTHS = (19, 4, 5, 15, 13, 13, 13, 13, 0)
 
 
-def fmt(value, spec: str) -> str:
-    return "—" if value is None else format(value, spec)
+def fmt(value, spec: str, unit: str = "") -> str:
+    return "—" if value is None else format(value, spec) + unit
 
 
 def print_header(info: dict) -> None:
@@ -212,7 +212,7 @@ def print_row(row: dict) -> None:
     )
     cells = (row["model"], str(row["D"]), str(row["H"]), fmt(row["gru_tui_us"], ".2f"),
              fmt(row["floor_us"], ".2f"), fmt(row["torch_us"], ".2f"),
-             fmt(row["vs_floor"], ".2f") + "×", fmt(row["vs_torch"], ".2f") + "×", verdicts)
+             fmt(row["vs_floor"], ".2f", "×"), fmt(row["vs_torch"], ".2f", "×"), verdicts)
     text = "  ".join(
         (c.ljust(w) if i < 3 else c.rjust(w)) if w else c
         for i, (c, w) in enumerate(zip(cells, WIDTHS, strict=True))

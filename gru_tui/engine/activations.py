@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
+_ONE = {np.dtype(dtype): np.array(1, dtype) for dtype in (np.float32, np.float64)}
+
 
 def sigmoid_into(x: np.ndarray, out: np.ndarray) -> np.ndarray:
     """σ(x) = 1 / (1 + e^(−x)), written into `out`.
@@ -16,7 +18,7 @@ def sigmoid_into(x: np.ndarray, out: np.ndarray) -> np.ndarray:
     """
     np.negative(x, out=out)
     np.exp(out, out=out)
-    out += 1.0
+    out += _ONE[out.dtype]  # a 0-d array of out's dtype: numpy's fast path, unlike 1.0
     return np.reciprocal(out, out=out)
 
 
