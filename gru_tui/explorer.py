@@ -23,7 +23,6 @@ TARGETS = ("x", "h0", "c0")  # what the component cursor edits
 TARGET_TITLES = {"x": "x_t", "h0": "h_0", "c0": "C_0"}
 MAX_EDIT = 1e4  # larger values saturate every gate; the app refuses them
 MAX_STEPS = 10_000
-COARSE, FINE = 0.1, 0.01
 
 
 @dataclass

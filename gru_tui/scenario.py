@@ -154,12 +154,6 @@ class Scenario:
         """All inputs as one [T, D] array."""
         return np.concatenate(list(self.input_chunks(max(self.total_steps, 1))))
 
-    def run(self) -> dict[str, Trace]:
-        """Every model over the whole sequence."""
-        xs = self.inputs_array()
-        h0, c0 = self.initial_states()
-        return {model: cell.run(xs, h0, c0) for model, cell in self.cells().items()}
-
     def run_in_chunks(self, chunk: int | None = None) -> Iterator[tuple[int, dict[str, Trace]]]:
         """(offset, traces) for successive windows of steps; memory stays constant."""
         cells = self.cells()

@@ -15,7 +15,6 @@ MODEL_SHORT = {"gru": "GRU", "lstm": "LSTM", "rnn": "RNN"}
 #   "gate"   σ outputs, 0..1, a bar growing from the left;
 #   "signed" tanh-valued, −1..1, a bar growing from a centre axis;
 #   "state"  unbounded (inputs, the LSTM cell state), centred, with its own visible range.
-SCALES = ("gate", "signed", "state")
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,6 @@ from gru_tui.theme import MODEL_SHORT, MODEL_TITLES, VECTORS, VectorInfo, palett
 if TYPE_CHECKING:
     from gru_tui.explorer import Explorer
 
-MODES = ("bars", "inline", "strips")  # one row per unit; units side by side; heat strips
 SYMBOL_WIDTH = 6
 VALUE_WIDTH = 8
 CURSOR = Style(reverse=True)
@@ -172,7 +171,11 @@ def rows_needed(mode: str, units: int, vectors: int, notes: bool = False) -> int
 
 
 class Panel(Widget, can_focus=True):
-    """A bordered panel redrawn whenever the app's revision changes."""
+    """A bordered panel redrawn whenever the app's revision changes.
+
+    `mode` is "bars" (one row per unit), "inline" (a vector's units side by side on one row)
+    or "strips" (heat strips, for many units).
+    """
 
     revision: reactive[int] = reactive(0)
     mode: reactive[str] = reactive("bars", layout=True)
