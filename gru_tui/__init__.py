@@ -2,6 +2,7 @@
 
     import gru_tui
     cell = gru_tui.random_cell("gru", input_size=3, hidden_size=3, seed=0)
+    cell = gru_tui.load("model.safetensors", layer=None)   # a PyTorch state dict
     trace = cell.run(xs, h0=None, c0=None)
     trace["h"], trace["reset"], ...
 
@@ -12,5 +13,19 @@ from gru_tui.engine import GRUCell, LSTMCell, RNNCell, Trace, parameter_count, r
 
 __version__ = "0.1.0"
 
-__all__ = ["GRUCell", "LSTMCell", "RNNCell", "Trace", "__version__", "parameter_count",
+
+def load(path, layer=None, dtype="float64", **conventions):
+    """One recurrent layer of a weight file as a cell (SPEC §4, §8).
+
+    `layer` is a name or an index as `gru-tui inspect` lists them; the default is the first
+    forward layer. A reverse layer (``cell.reverse``) runs from the last input to the first:
+    feed it ``xs[::-1]``. A GRU runs with its framework's reset placement; `conventions`
+    (reset=…, z_weights=…) override it.
+    """
+    from gru_tui.io.weights import load_layer
+
+    return load_layer(path, layer).cell(dtype, **conventions)
+
+
+__all__ = ["GRUCell", "LSTMCell", "RNNCell", "Trace", "__version__", "load", "parameter_count",
            "random_cell"]

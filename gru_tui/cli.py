@@ -64,9 +64,16 @@ ZOpt = Annotated[ZWeights | None, typer.Option(
     "new one (Olah, Wikipedia). \\[default: old]")]
 DTypeOpt = Annotated[DType | None, typer.Option(
     "--dtype", help="Floating-point precision. \\[default: float64]")]
+WeightsOpt = Annotated[str | None, typer.Option(
+    "--weights", "-w", help="A PyTorch state dict (.safetensors or .npz): run its recurrent "
+    "layer instead of random weights.")]
+LayerOpt = Annotated[str | None, typer.Option(
+    "--layer", "-l", help="Which layer of --weights: a name or an index as `gru-tui inspect` "
+    "lists them. \\[default: the first forward layer]")]
 
 
-def _scenario(model, inputs, preset, steps, h0, c0, hidden, seed, gru_reset, z_weights, dtype):
+def _scenario(model, inputs, preset, steps, h0, c0, hidden, seed, gru_reset, z_weights, dtype,
+              weights=None, layer=None):
     """Check and gather the options shared by the app and `step`."""
     from gru_tui.io.inputs import read_row, read_rows
     from gru_tui.scenario import DEFAULT_MODELS, Scenario
@@ -75,19 +82,51 @@ def _scenario(model, inputs, preset, steps, h0, c0, hidden, seed, gru_reset, z_w
                    if m.strip())
     if model and not models:
         raise InputError(f"--model {model[0]!r} names no model; choose gru, lstm or rnn")
+    loaded = None
+    if weights is None:
+        if layer is not None:
+            raise InputError("--layer chooses a layer of --weights; give --weights FILE")
+        reset = (gru_reset or Reset.before).value
+    else:
+        from gru_tui.io.weights import load_layer
+
+        loaded = load_layer(weights, layer)
+        _check_against_weights(loaded, models, hidden, seed, gru_reset, z_weights)
+        models = (loaded.kind,)
+        reset = "after" if loaded.kind == "gru" else (gru_reset or Reset.before).value
     return Scenario(
         models=models or DEFAULT_MODELS,
         hidden=hidden,
         seed=seed or 0,
         dtype=(dtype or DType.float64).value,
-        reset=(gru_reset or Reset.before).value,
+        reset=reset,
         z_weights=(z_weights or ZWeights.old).value,
+        weights=loaded,
         inputs=None if inputs is None else read_rows(inputs, "--inputs"),
         preset=preset,
         steps=steps,
         h0=None if h0 is None else read_row(h0, "--h0"),
         c0=None if c0 is None else read_row(c0, "--c0"),
     )
+
+
+def _check_against_weights(layer, models, hidden, seed, gru_reset, z_weights) -> None:
+    """Options that would contradict what a loaded layer fixes."""
+    where = f"layer {layer.name}"
+    if models and models != (layer.kind,):
+        raise InputError(f"--model {','.join(models)} conflicts with the weights: {where} is "
+                         f"a {layer.kind}")
+    if hidden is not None and hidden != layer.hidden_size:
+        raise InputError(f"--hidden {hidden} conflicts with the weights: {where} has "
+                         f"H = {layer.hidden_size}")
+    if seed is not None:
+        raise InputError("--seed draws random weights; drop it when giving --weights")
+    if layer.kind == "gru" and gru_reset is not None and gru_reset.value != "after":
+        raise InputError(f"--gru-reset {gru_reset.value} conflicts with the weights: PyTorch's "
+                         "GRU places the reset gate after U_n")
+    if layer.kind == "gru" and z_weights is not None and z_weights.value != "old":
+        raise InputError(f"--z-weights {z_weights.value} conflicts with the weights: PyTorch's "
+                         "update gate weights the old state")
 
 
 def _version(value: bool) -> None:
@@ -103,15 +142,15 @@ JsonOpt = Annotated[bool, typer.Option(
 
 
 def _load(session, model, inputs, preset, steps, h0, c0, hidden, seed, gru_reset, z_weights,
-          dtype):
+          dtype, weights=None, layer=None):
     """The session file if given (alone), else a scenario from the options."""
     if session is None:
         return None, _scenario(model, inputs, preset, steps, h0, c0, hidden, seed, gru_reset,
-                               z_weights, dtype)
+                               z_weights, dtype, weights, layer)
     options = (("--model", model), ("--inputs", inputs), ("--preset", preset),
                ("--steps", steps), ("--h0", h0), ("--c0", c0), ("--hidden", hidden),
                ("--seed", seed), ("--gru-reset", gru_reset), ("--z-weights", z_weights),
-               ("--dtype", dtype))
+               ("--dtype", dtype), ("--weights", weights), ("--layer", layer))
     given = [name for name, value in options if value is not None]
     if given:
         raise InputError(f"--session sets the whole run; drop {', '.join(given)}")
@@ -135,6 +174,8 @@ def main_callback(
     gru_reset: ResetOpt = None,
     z_weights: ZOpt = None,
     dtype: DTypeOpt = None,
+    weights: WeightsOpt = None,
+    layer: LayerOpt = None,
     session: SessionOpt = None,
     version: Annotated[bool, typer.Option(
         "--version", "-V", callback=_version, is_eager=True, help="Show the version and exit.")
@@ -149,7 +190,7 @@ def main_callback(
     if ctx.invoked_subcommand is not None:
         return
     loaded, scenario = _load(session, model, inputs, preset, steps, h0, c0, hidden, seed,
-                             gru_reset, z_weights, dtype)
+                             gru_reset, z_weights, dtype, weights, layer)
     if not (sys.stdin.isatty() and sys.stdout.isatty()):  # a pipe or a script: no app
         _print_human(scenario)
         return
@@ -174,12 +215,17 @@ def step(
     gru_reset: ResetOpt = None,
     z_weights: ZOpt = None,
     dtype: DTypeOpt = None,
+    weights: WeightsOpt = None,
+    layer: LayerOpt = None,
     session: SessionOpt = None,
     json_lines: JsonOpt = False,
 ) -> None:
-    """Run the models over a sequence and print every gate and state of every step."""
+    """Run the models over a sequence and print every gate and state of every step.
+
+    With --weights, one layer of a file; a reverse layer's records run from the last input.
+    """
     _, scenario = _load(session, model, inputs, preset, steps, h0, c0, hidden, seed, gru_reset,
-                        z_weights, dtype)
+                        z_weights, dtype, weights, layer)
     if json_lines:
         _write_json(scenario)
     else:
@@ -220,6 +266,44 @@ def _quiet_on_closed_pipe():
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         raise typer.Exit(0) from None
+
+
+@app.command()
+def inspect(
+    file: Annotated[str, typer.Argument(help="A PyTorch state dict: .safetensors or .npz.")],
+    json_out: Annotated[bool, typer.Option("--json", help="A JSON list, one object per layer.")
+                        ] = False,
+) -> None:
+    """List every recurrent layer of a weight file: the names and indices --layer takes."""
+    from gru_tui.io.weights import read_layers
+
+    layers = read_layers(file)
+    if json_out:
+        import json
+
+        print(json.dumps([layer.describe(index) for index, layer in enumerate(layers)]))
+        return
+    from rich import box
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=f"Recurrent layers in {file}", title_justify="left",
+                  box=box.SIMPLE_HEAD, pad_edge=False)
+    longest = max(len(layer.name) for layer in layers)
+    for header in ("#", "name", "kind", "direction", "D", "H", "convention", "parameters"):
+        numeric = header in ("#", "D", "H", "parameters")
+        header = {"direction": "dir", "parameters": "params"}.get(header, header)
+        table.add_column(header, justify="right" if numeric else "left",
+                         no_wrap=True,  # names are what --layer takes
+                         min_width=longest if header == "name" else None)
+    for index, layer in enumerate(layers):
+        table.add_row(str(index), layer.name, layer.kind, layer.direction,
+                      str(layer.input_size), str(layer.hidden_size), layer.convention,
+                      f"{layer.parameters:,}")
+    console = Console(highlight=False)
+    console.print(table)
+    default = next((layer for layer in layers if not layer.reverse), layers[0])
+    console.print(f"--layer picks one by name or #; the default is {default.name}.")
 
 
 @app.command()

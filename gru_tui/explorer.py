@@ -45,8 +45,10 @@ class Explorer:
             self.preset = self.scenario.preset_name
         self.scenario = dataclasses.replace(
             self.scenario,
-            models=MODELS,  # every model is computed; `visible` says which are shown
-            inputs=self.scenario.inputs_array(),
+            # every model is computed; `visible` says which are shown (a loaded layer: one)
+            models=MODELS if self.scenario.weights is None else self.scenario.models,
+            # a reverse layer's inputs in processing order, last first
+            inputs=self.scenario.inputs_array()[:: -1 if self.scenario.reverse else 1],
             preset=None,
             steps=None,
             **dict(zip(("h0", "c0"), self._states(self.scenario), strict=True)),
@@ -206,6 +208,8 @@ class Explorer:
 
     def reseed(self, seed: int | None = None) -> None:
         """New random weights: the next seed, or the one given."""
+        if self.scenario.weights is not None:
+            raise InputError("the weights come from a file: there is no seed to change")
         self._change(seed=self.scenario.seed + 1 if seed is None else seed)
 
     def set_reset(self, placement: str) -> None:
@@ -233,6 +237,8 @@ class Explorer:
 
     def toggle_model(self, model: str) -> None:
         """Show or hide a model; one always stays."""
+        if model not in self.scenario.models:
+            raise InputError(f"the loaded weights hold only a {self.scenario.models[0]} layer")
         if model in self.visible:
             if len(self.visible) == 1:
                 raise InputError("one model must stay visible")
@@ -253,7 +259,7 @@ class Explorer:
         scenario = self.scenario
         if not hasattr(self, "traces"):
             self.traces = {}
-        for model in models:
+        for model in (m for m in models if m in scenario.models):
             self.traces[model] = scenario.cell(model).run(scenario.inputs, scenario.h0,
                                                           scenario.c0)
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -16,6 +17,9 @@ from gru_tui.engine.cells import BLOCK
 from gru_tui.errors import InputError
 from gru_tui.io.inputs import check_width
 from gru_tui.io.presets import PRESETS, SLIDE_C0, SLIDE_H0, preset_chunks
+
+if TYPE_CHECKING:
+    from gru_tui.io.weights import Layer
 
 MODELS = tuple(CELLS)  # gru, lstm, rnn
 DEFAULT_MODELS = ("gru", "lstm")
@@ -43,6 +47,7 @@ class Scenario:
     c0: np.ndarray | None = field(default=None, repr=False)
     bias_offsets: tuple[tuple[str, str, float], ...] = ()  # (model, gate letter, added to b_i)
     recurrent_scale: float = 1.0  # multiplies every U
+    weights: Layer | None = field(default=None, repr=False)  # a layer loaded by --weights
 
     def __post_init__(self) -> None:
         for model in self.models:
@@ -53,6 +58,8 @@ class Scenario:
         if len(set(self.models)) != len(self.models):
             raise InputError(f"--model repeats a model: {', '.join(self.models)}")
         _positive("--hidden", self.hidden)
+        if self.weights is not None:
+            self._check_weights(self.weights)
         _positive("--steps", self.steps)
         if self.seed < 0:
             raise InputError(f"--seed must be 0 or more, got {self.seed}")
@@ -81,10 +88,21 @@ class Scenario:
             raise InputError(f"--hidden {H} needs {weight_bytes / 2**30:.0f} GiB of weights; "
                              "gru-tui stops at 1 GiB")
 
+    def _check_weights(self, layer: Layer) -> None:
+        """A loaded layer is the one model (the CLI checks its other options)."""
+        if self.models != (layer.kind,):
+            raise InputError(f"the weights hold a {layer.kind} layer; drop --model "
+                             f"{', '.join(m for m in self.models if m != layer.kind)}")
+
     @property
     def builtin(self) -> bool:
         """True for the built-in example of SPEC §2 (the slides' values)."""
-        return self.inputs is None and self.preset_name == "slides"
+        return self.inputs is None and self.preset_name == "slides" and self.weights is None
+
+    @property
+    def reverse(self) -> bool:
+        """True when the loaded layer runs from the last input to the first."""
+        return self.weights is not None and self.weights.reverse
 
     @property
     def preset_name(self) -> str:
@@ -92,10 +110,14 @@ class Scenario:
 
     @property
     def input_size(self) -> int:
+        if self.weights is not None:
+            return self.weights.input_size
         return self.preset_width if self.inputs is None else self.inputs.shape[1]
 
     @property
     def hidden_size(self) -> int:
+        if self.weights is not None:
+            return self.weights.hidden_size
         if self.hidden is not None:
             return self.hidden
         return len(self.h0) if self.h0 is not None else DEFAULT_HIDDEN
@@ -113,8 +135,11 @@ class Scenario:
     def cell(self, model: str) -> Cell:
         """One model's cell with this scenario's conventions, offsets and scale."""
         conventions = {"reset": self.reset, "z_weights": self.z_weights} if model == "gru" else {}
-        cell = random_cell(model, self.input_size, self.hidden_size, self.seed, self.dtype,
-                           **conventions)
+        if self.weights is not None:
+            cell = self.weights.cell(self.dtype, **conventions)
+        else:
+            cell = random_cell(model, self.input_size, self.hidden_size, self.seed, self.dtype,
+                               **conventions)
         offsets = [(gate, value) for m, gate, value in self.bias_offsets if m == model and value]
         if not offsets and self.recurrent_scale == 1.0:
             return cell
@@ -155,12 +180,21 @@ class Scenario:
         return np.concatenate(list(self.input_chunks(max(self.total_steps, 1))))
 
     def run_in_chunks(self, chunk: int | None = None) -> Iterator[tuple[int, dict[str, Trace]]]:
-        """(offset, traces) for successive windows of steps; memory stays constant."""
+        """(offset, traces) for successive windows of steps; memory stays constant.
+
+        A reverse layer takes the inputs from the last to the first: its traces come in that
+        processing order, each step with the x it consumed.
+        """
         cells = self.cells()
         h0, c0 = self.initial_states()
         states = {model: (h0, c0) for model in cells}
         offset = 0
-        for xs in self.input_chunks(chunk):
+        chunks = self.input_chunks(chunk)
+        if self.reverse:
+            backwards = self.inputs_array()[::-1]
+            size = chunk or self.chunk_steps
+            chunks = (backwards[start : start + size] for start in range(0, len(backwards), size))
+        for xs in chunks:
             traces = {}
             for model, cell in cells.items():
                 trace = cell.run(xs, *states[model])

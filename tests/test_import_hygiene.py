@@ -31,6 +31,7 @@ print(json.dumps(ui))
     "import gru_tui.io.inputs, gru_tui.io.presets, gru_tui.io.records, gru_tui.scenario",
     "import gru_tui, gru_tui.engine, gru_tui.io.inputs, gru_tui.io.presets, "
     "gru_tui.io.records, gru_tui.scenario, gru_tui.errors",
+    "import gru_tui.io.weights",
 ])
 def test_import_loads_no_ui_library(imports):
     code = PROBE.format(imports=imports, libraries=set(UI_LIBRARIES))

@@ -29,6 +29,7 @@ from gru_tui.app.widgets import (
     Timeline,
     rows_needed,
 )
+from gru_tui.errors import InputError
 from gru_tui.explorer import TARGET_TITLES, Explorer
 from gru_tui.io.session import save_session
 from gru_tui.scenario import MODELS, Scenario
@@ -210,6 +211,9 @@ class GruTuiApp(App[None]):
         path = Path(f"gru-tui-session-{time.strftime('%Y%m%d-%H%M%S')}.json")
         try:
             save_session(self.explorer, path)
+        except InputError as error:
+            self.notify(str(error), severity="warning")
+            return
         except OSError as error:
             self.notify(f"Could not write {path}: {error.strerror}", severity="error")
             return

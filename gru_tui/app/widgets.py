@@ -291,7 +291,7 @@ class ModelPanel(Panel):
             self.row = self.row * H + self.explorer.unit
 
     def watch_revision(self) -> None:
-        if self.model == "gru":
+        if self.model == "gru" and "gru" in self.explorer.traces:  # a loaded layer: one model
             cell = self.explorer.traces["gru"].cell
             subtitle = f"reset {cell.reset} · z {cell.z_weights}"
             if self.border_subtitle != subtitle:  # setting it always redraws the border

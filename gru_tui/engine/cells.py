@@ -64,6 +64,9 @@ class Cell:
     GATE_NAMES: ClassVar[dict[str, str]]  # gate letter → record key of its activation
     RECORD_KEYS: ClassVar[tuple[str, ...]]  # SPEC §3 keys after "model" and "t"
     has_cell_state: ClassVar[bool] = False
+    # True for a layer loaded from a file that runs from the last input to the first
+    # (PyTorch's _reverse direction): its caller feeds it xs[::-1].
+    reverse: bool = False
 
     def __init__(
         self,
@@ -116,7 +119,9 @@ class Cell:
         weights = {name: changes.pop(name, getattr(self, name))
                    for name in ("W", "U", "b_i", "b_h")}
         settings = {"dtype": self.dtype, "source": self.source, **self._settings(), **changes}
-        return type(self)(**weights, **settings)
+        copy = type(self)(**weights, **settings)
+        copy.reverse = self.reverse
+        return copy
 
     def _settings(self) -> dict:
         return {}

@@ -33,6 +33,8 @@ class Session:
 def session_dict(scenario: Scenario, models: tuple[str, ...], t: int = 0,
                  unit: int = 0) -> dict[str, Any]:
     """The JSON object of a session; `models` are the models shown."""
+    if scenario.weights is not None:
+        raise InputError("a session with weights from a file cannot be saved yet")
     inputs = scenario.inputs_array()
     h0, c0 = scenario.initial_states()
     zeros = [0.0] * scenario.hidden_size
