@@ -65,8 +65,8 @@ ZOpt = Annotated[ZWeights | None, typer.Option(
 DTypeOpt = Annotated[DType | None, typer.Option(
     "--dtype", help="Floating-point precision. \\[default: float64]")]
 WeightsOpt = Annotated[str | None, typer.Option(
-    "--weights", "-w", help="A PyTorch state dict (.safetensors or .npz): run its recurrent "
-    "layer instead of random weights.")]
+    "--weights", "-w", help="A PyTorch state dict (.safetensors or .npz) or an ONNX model "
+    "(.onnx): run its recurrent layer instead of random weights.")]
 LayerOpt = Annotated[str | None, typer.Option(
     "--layer", "-l", help="Which layer of --weights: a name or an index as `gru-tui inspect` "
     "lists them. \\[default: the first forward layer]")]
@@ -93,7 +93,7 @@ def _scenario(model, inputs, preset, steps, h0, c0, hidden, seed, gru_reset, z_w
         loaded = load_layer(weights, layer)
         _check_against_weights(loaded, models, hidden, seed, gru_reset, z_weights)
         models = (loaded.kind,)
-        reset = "after" if loaded.kind == "gru" else (gru_reset or Reset.before).value
+        reset = loaded.reset if loaded.kind == "gru" else (gru_reset or Reset.before).value
     return Scenario(
         models=models or DEFAULT_MODELS,
         hidden=hidden,
@@ -121,12 +121,13 @@ def _check_against_weights(layer, models, hidden, seed, gru_reset, z_weights) ->
                          f"H = {layer.hidden_size}")
     if seed is not None:
         raise InputError("--seed draws random weights; drop it when giving --weights")
-    if layer.kind == "gru" and gru_reset is not None and gru_reset.value != "after":
-        raise InputError(f"--gru-reset {gru_reset.value} conflicts with the weights: PyTorch's "
-                         "GRU places the reset gate after U_n")
+    if layer.kind == "gru" and gru_reset is not None and gru_reset.value != layer.reset:
+        raise InputError(f"--gru-reset {gru_reset.value} conflicts with the weights: "
+                         f"{layer.framework}'s GRU {layer.name} places the reset gate "
+                         f"{layer.reset} U_n")
     if layer.kind == "gru" and z_weights is not None and z_weights.value != "old":
-        raise InputError(f"--z-weights {z_weights.value} conflicts with the weights: PyTorch's "
-                         "update gate weights the old state")
+        raise InputError(f"--z-weights {z_weights.value} conflicts with the weights: "
+                         f"{layer.framework}'s update gate weights the old state")
 
 
 def _version(value: bool) -> None:
@@ -270,7 +271,8 @@ def _quiet_on_closed_pipe():
 
 @app.command()
 def inspect(
-    file: Annotated[str, typer.Argument(help="A PyTorch state dict: .safetensors or .npz.")],
+    file: Annotated[str, typer.Argument(
+        help="A PyTorch state dict (.safetensors or .npz) or an ONNX model (.onnx).")],
     json_out: Annotated[bool, typer.Option("--json", help="A JSON list, one object per layer.")
                         ] = False,
 ) -> None:

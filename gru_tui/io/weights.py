@@ -1,4 +1,5 @@
-"""Recurrent layers from weight files (SPEC §4): PyTorch state dicts in .safetensors or .npz.
+"""Recurrent layers from weight files (SPEC §4): PyTorch state dicts in .safetensors or .npz,
+and ONNX models (.onnx, read by :mod:`gru_tui.io.onnx_layers` with the optional onnx package).
 
 Loading never executes code from the file: .safetensors through the safetensors library,
 .npz through ``np.load(allow_pickle=False)``, so a pickled or object array is refused, never
@@ -30,12 +31,19 @@ CONVENTIONS = {"gru": "reset after", "lstm": "standard", "rnn": "tanh"}
 _NAME = re.compile(r"^(?P<prefix>(?:.*\.)?)(?P<role>weight_ih|weight_hh|weight_hr|bias_ih|bias_hh)"
                    r"(?:_l(?P<layer>\d+)(?P<reverse>_reverse)?)?$")
 _PICKLED = (".pt", ".pth", ".bin", ".ckpt", ".pkl", ".pickle")
-_LATER = {".onnx": "ONNX", ".keras": "Keras", ".h5": "Keras", ".hdf5": "Keras"}
+_LATER = {".keras": "Keras", ".h5": "Keras", ".hdf5": "Keras"}
 
 
 @dataclass(frozen=True, eq=False)
 class Layer:
-    """One recurrent layer found in a file, with its tensors as stored (PyTorch's rows)."""
+    """One recurrent layer found in a file, with its tensors as stored.
+
+    ``tensors`` holds weight_ih, weight_hh and optionally bias_ih, bias_hh (and, for an ONNX
+    LSTM, peepholes: P's 3·H values in ONNX's order i, o, f), their gate rows in ``order``
+    (None: PyTorch's). ``reset`` is where the file's GRU places its reset gate. ``initial_h``
+    is an ONNX node's stored initial state for this direction ([batch, H]), kept for
+    inspection only: runs start from the caller's h0 (zeros when none is given).
+    """
 
     name: str
     kind: str  # gru, lstm or rnn
@@ -46,6 +54,10 @@ class Layer:
     parameters: int  # values the file really holds for this layer
     path: str = ""
     tensors: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
+    order: tuple[str, ...] | None = None  # gate order of the stacked rows; None: PyTorch's
+    reset: str = "after"  # a GRU's reset placement in its framework
+    framework: str = "PyTorch"
+    initial_h: np.ndarray | None = field(default=None, repr=False)
 
     @property
     def reverse(self) -> bool:
@@ -53,9 +65,10 @@ class Layer:
         return self.direction == "reverse"
 
     def cell(self, dtype: str = "float64", **conventions) -> Cell:
-        """The engine's cell for this layer; a GRU runs with PyTorch's reset "after"."""
+        """The engine's cell for this layer; a GRU runs with its framework's reset placement
+        (PyTorch: "after"; ONNX: by linear_before_reset) unless `conventions` say otherwise."""
         cls = CELLS[self.kind]
-        order = PYTORCH_GATES[self.kind]
+        order = self.order or PYTORCH_GATES[self.kind]
         rows = len(cls.GATES) * self.hidden_size
         zeros = np.zeros(rows, dtype=np.float32)
         W, U = self.tensors["weight_ih"], self.tensors["weight_hh"]
@@ -63,7 +76,10 @@ class Layer:
         b_h = self.tensors.get("bias_hh", zeros)
         W, U, b_i, b_h = (rows_in_order(a, order, cls.GATES) for a in (W, U, b_i, b_h))
         if self.kind == "gru":
-            conventions = {"reset": "after", **conventions}
+            conventions = {"reset": self.reset, **conventions}
+        if "peepholes" in self.tensors:  # ONNX's P, rows i, o, f → the engine's (3, H) i, f, o
+            peepholes = rows_in_order(self.tensors["peepholes"], ("i", "o", "f"), ("i", "f", "o"))
+            conventions = {"peepholes": peepholes.reshape(3, self.hidden_size), **conventions}
         source = f"{Path(self.path).name}: {self.name}" if self.path else self.name
         cell = cls(W, U, b_i, b_h, dtype=dtype, source=source, **conventions)
         cell.reverse = self.reverse
@@ -78,8 +94,14 @@ class Layer:
 
 
 def read_layers(path: str | Path) -> list[Layer]:
-    """Every recurrent layer of a PyTorch state dict in a .safetensors or .npz file."""
+    """Every recurrent layer of a PyTorch state dict in a .safetensors or .npz file, or of the
+    GRU / LSTM / RNN nodes of an .onnx model."""
     path = Path(path)
+    if path.suffix.lower() == ".onnx":
+        from gru_tui.io.onnx_layers import read_onnx_layers
+
+        check_file(path)
+        return read_onnx_layers(path)
     tensors = read_tensors(path)
     groups: dict[tuple[str, int | None, bool], dict[str, tuple[str, np.ndarray]]] = {}
     prefixes: list[str] = []
@@ -189,6 +211,23 @@ def load_layer(path: str | Path, layer: str | int | None = None) -> Layer:
 
 def read_tensors(path: Path) -> dict[str, np.ndarray]:
     """Every tensor of a .safetensors or .npz file, by name, in the file's order."""
+    size, head = check_file(path)
+    suffix = path.suffix.lower()
+    if suffix in _PICKLED:
+        raise InputError(f"{path} is a pickle (torch.save); gru-tui never unpickles: save "
+                         "the state dict with safetensors.torch.save_file")
+    if suffix in _LATER:
+        raise InputError(f"{path}: reading {_LATER[suffix]} files is not supported yet; "
+                         "use a PyTorch state dict in .safetensors or .npz")
+    if suffix == ".npz" or (suffix != ".safetensors" and head.startswith(b"PK")):
+        return _read_npz(path)
+    if suffix == ".safetensors" or _looks_like_safetensors(head, size):
+        return _read_safetensors(path)
+    raise InputError(f"{path} is not a .safetensors or .npz file")
+
+
+def check_file(path: Path) -> tuple[int, bytes]:
+    """The size and first 8 bytes of a weight file that exists, is not empty and not huge."""
     if not path.exists():
         raise InputError(f"{path}: no such file")
     if path.is_dir():
@@ -204,18 +243,7 @@ def read_tensors(path: Path) -> dict[str, np.ndarray]:
     if size > MAX_FILE_BYTES:
         raise InputError(f"{path} is {_size(size)}; gru-tui reads weight files up to "
                          f"{_size(MAX_FILE_BYTES)}")
-    suffix = path.suffix.lower()
-    if suffix in _PICKLED:
-        raise InputError(f"{path} is a pickle (torch.save); gru-tui never unpickles: save "
-                         "the state dict with safetensors.torch.save_file")
-    if suffix in _LATER:
-        raise InputError(f"{path}: reading {_LATER[suffix]} files is not supported yet; "
-                         "use a PyTorch state dict in .safetensors or .npz")
-    if suffix == ".npz" or (suffix != ".safetensors" and head.startswith(b"PK")):
-        return _read_npz(path)
-    if suffix == ".safetensors" or _looks_like_safetensors(head, size):
-        return _read_safetensors(path)
-    raise InputError(f"{path} is not a .safetensors or .npz file")
+    return size, head
 
 
 def _looks_like_safetensors(head: bytes, size: int) -> bool:

@@ -163,7 +163,7 @@ def bad_files(tmp_path):
         {**good, "bias_ih_l0": np.full(12, np.nan, np.float32)}, "bias_ih_l0 holds NaN")
     add("no layer", "linear.safetensors", {"fc.weight": np.ones((2, 3), np.float32)},
         "linear.safetensors", "no recurrent layer")
-    add("onnx", "model.onnx", b"\x08\x07", "model.onnx", "not supported yet")
+    add("onnx", "model.onnx", b"\x08\x07", "model.onnx", "no GRU, LSTM or RNN node")
     with (tmp_path / "huge.safetensors").open("wb") as handle:  # sparse: no disk used
         handle.truncate((1 << 30) + 1)
     files["huge"] = (tmp_path / "huge.safetensors", ("huge.safetensors", "1024 MiB"))

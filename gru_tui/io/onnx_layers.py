@@ -1,0 +1,199 @@
+"""The GRU / LSTM / RNN nodes of an ONNX model as :class:`~gru_tui.io.weights.Layer` records.
+
+The model is read with ``onnx.load`` (a protobuf: nothing in it is executed). A node's W, R,
+and optionally B, P and initial_h must be stored in the file, as initializers or Constant
+nodes; an input computed at run time is refused. ONNX stacks W [dirs, g·H, D],
+R [dirs, g·H, H], B [dirs, 2·g·H] (input biases, then recurrent ones) and P [dirs, 3·H] with
+gate rows z, r, h (GRU), i, o, f, c (LSTM) and peepholes i, o, f. A bidirectional node gives
+two layers, "<node>" and "<node>_reverse" (a node of direction "reverse" gives one reverse
+layer named "<node>"); an unnamed node is "node<k>", k counting the graph's nodes from 0.
+
+Only the equations gru-tui runs are accepted: the default activations (σ and tanh), no clip,
+no input_forget. A GRU's reset placement follows linear_before_reset (0: before U_n, 1:
+after); its update gate weights the old state. layout only moves X and Y, not the weights.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from gru_tui.errors import InputError
+from gru_tui.io.weights import Layer, _check_values, _first_line
+
+GATES = {"GRU": 3, "LSTM": 4, "RNN": 1}
+ORDERS = {"GRU": ("z", "r", "n"), "LSTM": ("i", "o", "f", "g"), "RNN": ("h",)}
+ACTIVATIONS = {"GRU": ("Sigmoid", "Tanh"), "LSTM": ("Sigmoid", "Tanh", "Tanh"),
+               "RNN": ("Tanh",)}
+DIRECTIONS = ("forward", "reverse", "bidirectional")
+# The node's inputs by position (the LSTM alone has initial_c and P).
+POSITIONS = {"W": 1, "R": 2, "B": 3, "initial_h": 5, "P": 7}
+
+
+def read_onnx_layers(path: Path) -> list[Layer]:
+    """Every recurrent layer of the GRU / LSTM / RNN nodes of an .onnx model."""
+    try:
+        import onnx
+        from onnx import numpy_helper
+    except ImportError:
+        raise InputError("install gru-tui[onnx] to read .onnx files") from None
+    try:
+        model = onnx.load(str(path), load_external_data=False)
+    except Exception as error:
+        raise InputError(f"{path} is not a readable ONNX model ({_first_line(error)})"
+                         ) from None
+    graph = model.graph
+    stored = {tensor.name: tensor for tensor in graph.initializer}
+    for node in graph.node:
+        if node.op_type == "Constant" and node.domain in ("", "ai.onnx") and node.output:
+            value = next((a.t for a in node.attribute if a.name == "value"), None)
+            if value is not None:
+                stored[node.output[0]] = value
+
+    def array(tensor) -> np.ndarray:
+        if tensor.data_location == onnx.TensorProto.EXTERNAL:
+            raise InputError(f"{path}: tensor {tensor.name} is kept in an external data file, "
+                             "which gru-tui does not read")
+        try:
+            return numpy_helper.to_array(tensor)
+        except Exception as error:
+            raise InputError(f"{path}: tensor {tensor.name} cannot be read "
+                             f"({_first_line(error)})") from None
+
+    layers: list[Layer] = []
+    for k, node in enumerate(graph.node):
+        if node.op_type in GATES and node.domain in ("", "ai.onnx"):
+            layers.extend(_node_layers(path, node, node.name or f"node{k}", stored, array))
+    if not layers:
+        raise InputError(f"{path} holds no recurrent layer (no GRU, LSTM or RNN node)")
+    return layers
+
+
+def _attributes(node) -> dict:
+    from onnx import helper
+
+    values = {}
+    for attribute in node.attribute:
+        value = helper.get_attribute_value(attribute)
+        if isinstance(value, bytes):
+            value = value.decode("utf-8", errors="replace")
+        elif isinstance(value, list):
+            value = [v.decode("utf-8", errors="replace") if isinstance(v, bytes) else v
+                     for v in value]
+        values[attribute.name] = value
+    return values
+
+
+def _check_attributes(path: Path, op: str, label: str, attrs: dict) -> tuple[str, int]:
+    """The node's direction and linear_before_reset; anything gru-tui cannot run refused."""
+    where = f"{path}: node {label}"
+    direction = attrs.get("direction", "forward")
+    if direction not in DIRECTIONS:
+        raise InputError(f"{where}: direction {direction!r} is not one of "
+                         f"{', '.join(DIRECTIONS)}")
+    layout = attrs.get("layout", 0)
+    if layout not in (0, 1):
+        raise InputError(f"{where}: layout {layout} is not 0 or 1")
+    default = ACTIVATIONS[op]
+    activations = attrs.get("activations")
+    if activations:
+        odd = [name for n, name in enumerate(activations)
+               if name.lower() != default[n % len(default)].lower()]
+        if odd or len(activations) % len(default):
+            shown = ", ".join(odd) if odd else ", ".join(activations)
+            raise InputError(f"{where}: activations {shown} are not supported; gru-tui runs "
+                             f"σ and tanh ({', '.join(default)} per direction)")
+    for name in ("activation_alpha", "activation_beta"):
+        if attrs.get(name):
+            raise InputError(f"{where}: {name} is not supported; gru-tui runs σ and tanh "
+                             "without parameters")
+    if "clip" in attrs:
+        raise InputError(f"{where}: clip {attrs['clip']:g} is not supported; gru-tui does not "
+                         "clip pre-activations")
+    if attrs.get("input_forget", 0) != 0:
+        raise InputError(f"{where}: input_forget {attrs['input_forget']} is not supported; "
+                         "gru-tui runs the standard LSTM")
+    linear_before_reset = attrs.get("linear_before_reset", 0)
+    if linear_before_reset not in (0, 1):
+        raise InputError(f"{where}: linear_before_reset {linear_before_reset} is not 0 or 1")
+    return direction, linear_before_reset
+
+
+def _node_layers(path: Path, node, label: str, stored: dict, array) -> list[Layer]:
+    op = node.op_type
+    where = f"{path}: node {label}"
+    attrs = _attributes(node)
+    direction, linear_before_reset = _check_attributes(path, op, label, attrs)
+    dirs = 2 if direction == "bidirectional" else 1
+    g = GATES[op]
+
+    def tensor(role: str, required: bool) -> np.ndarray | None:
+        position = POSITIONS[role]
+        name = node.input[position] if len(node.input) > position else ""
+        if not name:
+            if required:
+                raise InputError(f"{where}: {role} is missing")
+            return None
+        if name not in stored:
+            raise InputError(f"{where}: {role} is computed at run time, not stored")
+        value = array(stored[name])
+        _check_values(path, f"node {label}: {role} ({name})", value)
+        return value
+
+    W, R = tensor("W", True), tensor("R", True)
+    B = tensor("B", False)
+    P = tensor("P", False) if op == "LSTM" else None
+    h0 = tensor("initial_h", False)
+
+    def shape_error(role: str, value: np.ndarray, expected: str) -> InputError:
+        return InputError(f"{where}: {role} has shape {value.shape}, expected {expected}")
+
+    H = attrs.get("hidden_size")
+    if H is None:  # optional in ONNX: R's columns
+        H = R.shape[-1] if R.ndim == 3 else 0
+    if not isinstance(H, int) or H < 1:
+        raise InputError(f"{where}: hidden_size {H} is not a positive integer")
+    if W.ndim != 3 or W.shape[:2] != (dirs, g * H):
+        raise shape_error("W", W, f"({dirs}, {g * H}, D)")
+    D = W.shape[2]
+    if R.shape != (dirs, g * H, H):
+        raise shape_error("R", R, f"({dirs}, {g * H}, {H})")
+    if B is not None and B.shape != (dirs, 2 * g * H):
+        raise shape_error("B", B, f"({dirs}, {2 * g * H})")
+    if P is not None and P.shape != (dirs, 3 * H):
+        raise shape_error("P", P, f"({dirs}, {3 * H})")
+    if h0 is not None:
+        layout = attrs.get("layout", 0)
+        if h0.ndim != 3 or h0.shape[2] != H or h0.shape[layout] != dirs:
+            raise shape_error("initial_h", h0,
+                              f"({dirs}, batch, {H})" if layout == 0 else f"(batch, {dirs}, {H})")
+        h0 = h0 if layout == 0 else h0.transpose(1, 0, 2)
+
+    kind = op.lower()
+    reset = "after" if linear_before_reset else "before"
+    if kind == "gru":
+        convention = f"reset {reset}"
+    elif kind == "lstm":
+        convention = "peepholes" if P is not None else "standard"
+    else:
+        convention = "tanh"
+    if h0 is not None:
+        convention += ", initial_h stored"
+    layers = []
+    for d in range(dirs):
+        reverse = direction == "reverse" or d == 1
+        tensors = {"weight_ih": W[d], "weight_hh": R[d]}
+        if B is not None:
+            tensors["bias_ih"], tensors["bias_hh"] = B[d, : g * H], B[d, g * H :]
+        if P is not None:
+            tensors["peepholes"] = P[d]
+        layers.append(Layer(
+            name=label + ("_reverse" if d == 1 else ""), kind=kind,
+            direction="reverse" if reverse else "forward", input_size=D, hidden_size=H,
+            convention=convention,
+            parameters=sum(int(t[d].size) for t in (W, R, B, P) if t is not None),
+            path=str(path), tensors=tensors, order=ORDERS[op], reset=reset, framework="ONNX",
+            initial_h=None if h0 is None else h0[d],
+        ))
+    return layers
