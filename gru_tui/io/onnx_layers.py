@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from gru_tui.errors import InputError
-from gru_tui.io.weights import Layer, _check_values, _first_line
+from gru_tui.io.weights import Layer, check_values, first_line
 
 GATES = {"GRU": 3, "LSTM": 4, "RNN": 1}
 ORDERS = {"GRU": ("z", "r", "n"), "LSTM": ("i", "o", "f", "g"), "RNN": ("h",)}
@@ -41,7 +41,7 @@ def read_onnx_layers(path: Path) -> list[Layer]:
     try:
         model = onnx.load(str(path), load_external_data=False)
     except Exception as error:
-        raise InputError(f"{path} is not a readable ONNX model ({_first_line(error)})"
+        raise InputError(f"{path} is not a readable ONNX model ({first_line(error)})"
                          ) from None
     graph = model.graph
     stored = {tensor.name: tensor for tensor in graph.initializer}
@@ -59,7 +59,7 @@ def read_onnx_layers(path: Path) -> list[Layer]:
             return numpy_helper.to_array(tensor)
         except Exception as error:
             raise InputError(f"{path}: tensor {tensor.name} cannot be read "
-                             f"({_first_line(error)})") from None
+                             f"({first_line(error)})") from None
 
     layers: list[Layer] = []
     for k, node in enumerate(graph.node):
@@ -138,7 +138,7 @@ def _node_layers(path: Path, node, label: str, stored: dict, array) -> list[Laye
         if name not in stored:
             raise InputError(f"{where}: {role} is computed at run time, not stored")
         value = array(stored[name])
-        _check_values(path, f"node {label}: {role} ({name})", value)
+        check_values(path, f"node {label}: {role} ({name})", value)
         return value
 
     W, R = tensor("W", True), tensor("R", True)

@@ -135,7 +135,7 @@ def _layer(path: Path, prefix: str, number: int | None, reverse: bool,
     ih_key, ih = group["weight_ih"]
     hh_key, hh = group["weight_hh"]
     for key, array in group.values():
-        _check_values(path, key, array)
+        check_values(path, key, array)
     if ih.ndim != 2:
         raise InputError(f"{path}: {ih_key} has shape {ih.shape}, expected 2 dimensions")
     rows = ih.shape[0]
@@ -175,7 +175,7 @@ def _expected_hh(rows: int, hh: np.ndarray) -> tuple[int, int]:
     return (rows, rows)  # pragma: no cover - g = 1 always divides
 
 
-def _check_values(path: Path, key: str, array: np.ndarray) -> None:
+def check_values(path: Path, key: str, array: np.ndarray) -> None:
     if array.dtype.kind != "f":
         raise InputError(f"{path}: {key} holds {array.dtype} values, expected floats")
     if array.size == 0:
@@ -268,13 +268,13 @@ def _read_safetensors(path: Path) -> dict[str, np.ndarray]:
                     bfloat16 = _bfloat16(path, key)
                     if bfloat16 is None:
                         raise InputError(f"{path}: {key} cannot be read "
-                                         f"({_first_line(error)})") from None
+                                         f"({first_line(error)})") from None
                     tensors[key] = bfloat16
     except InputError:
         raise
     except Exception as error:
         raise InputError(f"{path} is not a readable .safetensors file "
-                         f"({_first_line(error)})") from None
+                         f"({first_line(error)})") from None
     return tensors
 
 
@@ -313,12 +313,12 @@ def _read_npz(path: Path) -> dict[str, np.ndarray]:
                     if "allow_pickle" in str(error) or "Object arrays" in str(error):
                         raise InputError(f"{path}: {key} is a pickled object array; gru-tui "
                                          "never unpickles") from None
-                    raise InputError(f"{path}: {key} cannot be read ({_first_line(error)})"
+                    raise InputError(f"{path}: {key} cannot be read ({first_line(error)})"
                                      ) from None
                 except InputError:
                     raise
                 except Exception as error:
-                    raise InputError(f"{path}: {key} cannot be read ({_first_line(error)})"
+                    raise InputError(f"{path}: {key} cannot be read ({first_line(error)})"
                                      ) from None
     except InputError:
         raise
@@ -326,11 +326,11 @@ def _read_npz(path: Path) -> dict[str, np.ndarray]:
         if "pickle" in str(error):
             raise InputError(f"{path} holds pickled data, not an .npz archive; gru-tui never "
                              "unpickles") from None
-        raise InputError(f"{path} is not a readable .npz file ({_first_line(error)})") from None
+        raise InputError(f"{path} is not a readable .npz file ({first_line(error)})") from None
     except (zipfile.BadZipFile, EOFError, OSError) as error:
-        raise InputError(f"{path} is not a readable .npz file ({_first_line(error)})") from None
+        raise InputError(f"{path} is not a readable .npz file ({first_line(error)})") from None
     except Exception as error:
-        raise InputError(f"{path} is not a readable .npz file ({_first_line(error)})") from None
+        raise InputError(f"{path} is not a readable .npz file ({first_line(error)})") from None
     return tensors
 
 
@@ -338,7 +338,7 @@ def _size(count: int) -> str:
     return f"{count / 2**20:.0f} MiB" if count >= 2**20 else f"{count:,} bytes"
 
 
-def _first_line(error: BaseException) -> str:
+def first_line(error: BaseException) -> str:
     text = str(error).strip().splitlines()
     line = text[0] if text else type(error).__name__
     return line if len(line) <= 120 else line[:117] + "..."
