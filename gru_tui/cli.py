@@ -181,6 +181,9 @@ def main_callback(
     version: Annotated[bool, typer.Option(
         "--version", "-V", callback=_version, is_eager=True, help="Show the version and exit.")
     ] = False,
+    check: Annotated[bool, typer.Option(
+        "--check", hidden=True, help="Check the options and exit: what `serve` does first.")
+    ] = False,
 ) -> None:
     """See inside GRU, LSTM and simple RNN cells, one timestep at a time.
 
@@ -192,6 +195,8 @@ def main_callback(
         return
     loaded, scenario = _load(session, model, inputs, preset, steps, h0, c0, hidden, seed,
                              gru_reset, z_weights, dtype, weights, layer)
+    if check:
+        return
     if not (sys.stdin.isatty() and sys.stdout.isatty()):  # a pipe or a script: no app
         _print_human(scenario)
         return
@@ -333,6 +338,49 @@ def params(
     from gru_tui.console import parameter_report
 
     Console(highlight=False).print(parameter_report(input_size, hidden, table))
+
+
+serve_app = typer.Typer(
+    help="Serve the app to a class: every student gets their own session.",
+    no_args_is_help=True,
+)
+app.add_typer(serve_app, name="serve")
+
+# Options after `--` go to every student's app: `gru-tui serve ssh -- --preset remember`.
+PASSTHROUGH = {"allow_extra_args": True, "ignore_unknown_options": True}
+HostOpt = Annotated[str, typer.Option("--host", help="The address to listen on.")]
+
+
+@serve_app.command("ssh", context_settings=PASSTHROUGH)
+def serve_ssh(
+    ctx: typer.Context,
+    host: HostOpt = "0.0.0.0",
+    port: Annotated[int, typer.Option("--port", help="The port to listen on.")] = 2222,
+) -> None:
+    """An SSH server: every connection gets its own app in its own terminal.
+
+    Options after -- go to every student's app, e.g. `gru-tui serve ssh -- --preset remember`.
+    """
+    from gru_tui.serve import checked_app_args
+    from gru_tui.serve.ssh import run_ssh_server
+
+    run_ssh_server(host=host, port=port, app_args=checked_app_args(ctx.args))
+
+
+@serve_app.command("web", context_settings=PASSTHROUGH)
+def serve_web(
+    ctx: typer.Context,
+    host: HostOpt = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", help="The port to listen on.")] = 8000,
+) -> None:
+    """Serve the app to web browsers, one session per tab.
+
+    Options after -- go to every student's app, e.g. `gru-tui serve web -- --preset remember`.
+    """
+    from gru_tui.serve import checked_app_args
+    from gru_tui.serve.web import run_web_server
+
+    run_web_server(host=host, port=port, app_args=checked_app_args(ctx.args))
 
 
 def main(argv: list[str] | None = None) -> None:
