@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from gru_tui.app.app import GruTuiApp
+from gru_tui.io.examples import example_layers
 from gru_tui.scenario import Scenario
 
 HERE = Path(__file__).resolve().parent
@@ -36,6 +37,8 @@ SHOTS = (
     ("worked-example", (160, 48), ("right", "w")),
     ("help", (100, 40), ("question_mark",)),
     ("heat-strips", (120, 32), (), Scenario(hidden=64)),
+    ("example-hold", (140, 40), ("right",) * 8,
+     Scenario(preset="pulses", reset="after", weights=example_layers("hold"), example="hold")),
 )
 
 

@@ -310,8 +310,6 @@ class MainScreen(Screen):
                 f"Make the terminal larger: gru-tui needs {MIN_WIDTH}×{MIN_HEIGHT}, "
                 f"this one is {width}×{height}. (q quits)")
             return
-        wide = width >= WIDE
-        self.set_class(wide, "wide")
         ex = self.app.explorer
         shown = [m for m in MODELS if m in ex.visible]
         timeline = len(shown) + 1
@@ -319,9 +317,8 @@ class MainScreen(Screen):
         vectors = {m: len(ModelPanel(m).vectors) for m in shown}
         H, D = ex.hidden_size, ex.input_size
         inputs = 3 if "lstm" in shown else 2
-        panel_width = (width - 36) // len(shown) - 4 if wide else width - 2
 
-        def fits(mode: str, notes: bool = False) -> bool:
+        def fits(mode: str, wide: bool, notes: bool = False) -> bool:
             if wide:  # full borders, and the role line at the bottom unless notes
                 chrome = 2 if notes or mode != "bars" else 4
                 return max(rows_needed(mode, H, vectors[m], notes) + chrome
@@ -331,15 +328,25 @@ class MainScreen(Screen):
             rows += rows_needed(mode, max(D, H), inputs) + 1 + (0 if notes else 1)
             return rows <= body
 
-        self.notes = not self.strips and H <= 16 and fits("bars", notes=True)
-        if self.strips or H > 16:
-            self.mode = "strips"
-        elif fits("bars"):
-            self.mode = "bars"
-        elif panel_width >= max(H, D) * 13 + 6:
-            self.mode = "inline"
-        else:
-            self.mode = "strips"
+        def panel_width(wide: bool) -> int:
+            return (width - 36) // len(shown) - 4 if wide else width - 2
+
+        def mode_for(wide: bool) -> str:
+            if self.strips or H > 16:
+                return "strips"
+            if fits("bars", wide):
+                return "bars"
+            if panel_width(wide) >= max(H, D) * 13 + 6:
+                return "inline"
+            return "strips"
+
+        # side by side from WIDE columns, unless only stacking fits every unit's bar and value
+        stacked = mode_for(False)
+        wide = width >= WIDE and not (mode_for(True) == "strips" != stacked
+                                      and fits(stacked, False))
+        self.set_class(wide, "wide")
+        self.notes = not self.strips and H <= 16 and fits("bars", wide, notes=True)
+        self.mode = mode_for(wide)
         # heat strips wrap over the rows left free, so a wide layer shows all its units
         if wide:
             free = body - 3 - max(vectors.values())
@@ -347,5 +354,5 @@ class MainScreen(Screen):
         else:
             count = sum(vectors.values()) + inputs
             per_vector = (body - len(shown) - 2 - count) // count
-        per_row = max(panel_width - 22, 1)
+        per_row = max(panel_width(wide) - 22, 1)
         self.strip_rows = max(1, min(1 + per_vector, -(-max(H, D) // per_row)))

@@ -96,11 +96,12 @@ def _blend(target: str, level: int, dark: bool) -> str:
 def vector_rows(info: VectorInfo, values: np.ndarray, mode: str, width: int, *,
                 limit: float = 1.0, unit: int | None = None, cursor_unit: int | None = None,
                 label: str | None = None, role: str = "", strip_rows: int = 1,
-                dark: bool = True) -> list[Text]:
+                dark: bool = True, columns: int | None = None) -> list[Text]:
     """The rows of one vector in a panel `width` cells wide.
 
     `unit` is the selected hidden unit (marked in every mode); `cursor_unit` the row under
-    the panel's cursor, drawn in reverse when the panel has focus.
+    the panel's cursor, drawn in reverse when the panel has focus. Inline, the row has
+    `columns` slots (default: one per value), so vectors of different lengths line up.
     """
     symbol = Text(label or info.symbol, style="bold")
     symbol.truncate(SYMBOL_WIDTH, pad=True)  # by cells: C̃ is one cell, two characters
@@ -126,7 +127,7 @@ def vector_rows(info: VectorInfo, values: np.ndarray, mode: str, width: int, *,
             rows.append(row)
         return rows
     if mode == "inline":
-        cell = (width - SYMBOL_WIDTH) // H  # a bar, a value of five characters, a space
+        cell = (width - SYMBOL_WIDTH) // max(columns or H, H)  # a bar, a 5-character value, " "
         half = max(1, (cell - 7) // 2)
         row = Text.assemble(symbol)
         for k, value in enumerate(values):
@@ -249,7 +250,8 @@ class InputPanel(Panel):
             selected = ex.component if ex.target == target else None
             rows.extend(vector_rows(info, values, mode, width, limit=limit, unit=selected,
                                     label=label, strip_rows=self.strip_rows, dark=self.dark,
-                                    cursor_unit=selected if self.has_focus else None))
+                                    cursor_unit=selected if self.has_focus else None,
+                                    columns=max(ex.input_size, ex.hidden_size)))
         if self.mode == "bars":
             where = f"{TARGET_TITLES[ex.target]}[{ex.component + 1}] = {ex.value:+.4f}"
             rows.append(Text(where, style="bold" if self.has_focus else "dim"))

@@ -109,6 +109,21 @@ async def test_growing_back_restores_the_panels():
         assert "t = 1 / 8" in text.splitlines()[0]
 
 
+@pytest.mark.parametrize(("size", "wide", "mode"), [((140, 40), False, "inline"),
+                                                     ((140, 45), True, "bars"),
+                                                     ((200, 24), True, "inline")])
+async def test_stacking_wins_over_side_by_side_strips(size, wide, mode):
+    """H = 4 LSTM bars need 36 rows side by side: at 140×40 they would shrink to heat
+    strips, so the panels stack, every unit with its bar and value on one row."""
+    scenario = Scenario(preset="sine", hidden=4)
+    app = GruTuiApp(scenario)
+    async with app.run_test(size=size) as pilot:
+        await pilot.pause()
+        assert app.main.has_class("wide") == wide and app.main.mode == mode
+        gru, lstm = (app.main.query_one(f"#panel-{m}", ModelPanel) for m in ("gru", "lstm"))
+        assert (gru.region.y == lstm.region.y) == wide
+
+
 async def test_wide_from_120_columns():
     app = GruTuiApp()
     async with app.run_test(size=(119, 50)) as pilot:
