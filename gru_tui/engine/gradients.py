@@ -32,6 +32,7 @@ Conventions:
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
@@ -89,15 +90,27 @@ def _col(v: np.ndarray) -> np.ndarray:
     return v[:, :, None]
 
 
-def _diag(v: np.ndarray) -> np.ndarray:
-    """[K, H] → [K, H, H] diagonal matrices."""
-    out = np.zeros((*v.shape, v.shape[1]))
+def _add_diagonal(M: np.ndarray, v: np.ndarray) -> np.ndarray:
+    """M_k + diag(v_k) for every step k, in place on a stack M [K, H, H]."""
     idx = np.arange(v.shape[1])
-    out[:, idx, idx] = v
-    return out
+    M[:, idx, idx] += v
+    return M
 
 
 # -- per-step Jacobians, one function per cell ---------------------------------------------
+
+
+class StepJacobians(NamedTuple):
+    """A block of steps' Jacobians, in the pieces the backward pass multiplies.
+
+    ``left`` [K, S, H] is ∂s_t/∂h_{t−1}; ``diagonals`` [K, 2, H] (LSTM only, else None) are
+    the diagonals of ∂h_t/∂c_{t−1} and ∂c_t/∂c_{t−1}, the only other nonzero entries of
+    A_t = ∂s_t/∂s_{t−1}; ``B`` [K, S, D] is ∂s_t/∂x_t.
+    """
+
+    left: np.ndarray
+    diagonals: np.ndarray | None
+    B: np.ndarray
 
 
 def _weights(cell: Cell, letter: str):
@@ -115,7 +128,7 @@ def _gru(cell: Cell, v: dict[str, np.ndarray]):
     # ∂a_n/∂h and ∂a_n/∂x, a_n the candidate's pre-activation
     if cell.reset == "before":  # a_n = W_n x + U_n (r ⊙ h) + b:  U_n (diag(r) + diag(h r') ∂a_r)
         hdr = _col(h * dr)
-        an_h = U_n @ (_diag(r) + hdr * U_r)
+        an_h = U_n @ _add_diagonal(hdr * U_r, r)
         an_x = W_n + U_n @ (hdr * W_r)
     else:  # a_n = W_n x + b_in + r ⊙ m,  m = U_n h + b_hn:  diag(r) U_n + diag(m r') ∂a_r
         m = h @ U_n.T + b_hn
@@ -126,14 +139,16 @@ def _gru(cell: Cell, v: dict[str, np.ndarray]):
         keep, via_z, via_n = z, (h - n) * dz, (1.0 - z) * dn
     else:  # h' = (1 − z) ⊙ h + z ⊙ n
         keep, via_z, via_n = 1.0 - z, (n - h) * dz, z * dn
-    A = _diag(keep) + _col(via_z) * U_z + _col(via_n) * an_h
-    B = _col(via_z) * W_z + _col(via_n) * an_x
-    return A, B, None
+    A = _col(via_n) * an_h
+    A += _col(via_z) * U_z
+    B = _col(via_z) * W_z
+    B += _col(via_n) * an_x
+    return StepJacobians(_add_diagonal(A, keep), None, B)
 
 
 def _lstm(cell: Cell, v: dict[str, np.ndarray]):
-    """c' = f⊙c + i⊙g, h' = o⊙tanh(c'); the state is (h, c), so A has the blocks
-    [[∂h'/∂h, ∂h'/∂c], [∂c'/∂h, ∂c'/∂c]] and B stacks ∂h'/∂x over ∂c'/∂x."""
+    """c' = f⊙c + i⊙g, h' = o⊙tanh(c'); the state is (h, c), and A_t has the blocks
+    [[∂h'/∂h, ∂h'/∂c], [∂c'/∂h, ∂c'/∂c]], the right two diagonal."""
     W_i, U_i, _ = _weights(cell, "i")
     W_f, U_f, _ = _weights(cell, "f")
     W_o, U_o, _ = _weights(cell, "o")
@@ -144,8 +159,6 @@ def _lstm(cell: Cell, v: dict[str, np.ndarray]):
     dg, tc, dtc = dtanh(v["candidate_pre"]), np.tanh(c), dtanh(c)
     # c' through the gates: ∂c'/∂a_i = g i', ∂c'/∂a_f = c f', ∂c'/∂a_g = i g'
     via_i, via_f, via_g = g * di, c_prev * df, i * dg
-    c_h = _col(via_i) * U_i + _col(via_f) * U_f + _col(via_g) * U_g
-    c_x = _col(via_i) * W_i + _col(via_f) * W_f + _col(via_g) * W_g
     c_c = f.copy()  # ∂c'/∂c = diag(f), and the peepholes: a_i, a_f see p ⊙ c
     via_o = tc * do  # ∂h'/∂a_o
     via_c = o * dtc  # ∂h'/∂c', and a_o sees p_o ⊙ c'
@@ -154,63 +167,95 @@ def _lstm(cell: Cell, v: dict[str, np.ndarray]):
         p_i, p_f, p_o = (row.astype(np.float64) for row in peep)
         c_c += via_i * p_i + via_f * p_f
         via_c = via_c + via_o * p_o
-    h_h = _col(via_o) * U_o + _col(via_c) * c_h
-    h_x = _col(via_o) * W_o + _col(via_c) * c_x
-    h_c = via_c * c_c
     K, H = f.shape
-    A = np.empty((K, 2 * H, 2 * H))
-    A[:, :H, :H] = h_h
-    A[:, :H, H:] = _diag(h_c)
-    A[:, H:, :H] = c_h
-    A[:, H:, H:] = _diag(c_c)
-    B = np.concatenate([h_x, c_x], axis=1)
-    return A, B, np.sqrt((c_c**2).sum(axis=1))
+    left = np.empty((K, 2 * H, H))
+    h_h, c_h = left[:, :H], left[:, H:]  # ∂h'/∂h, ∂c'/∂h
+    np.multiply(_col(via_i), U_i, out=c_h)
+    c_h += _col(via_f) * U_f
+    c_h += _col(via_g) * U_g
+    np.multiply(_col(via_c), c_h, out=h_h)
+    h_h += _col(via_o) * U_o
+    c_x = _col(via_i) * W_i + _col(via_f) * W_f + _col(via_g) * W_g
+    h_x = _col(via_o) * W_o + _col(via_c) * c_x
+    diagonals = np.stack([via_c * c_c, c_c], axis=1)  # ∂h'/∂c, ∂c'/∂c
+    return StepJacobians(left, diagonals, np.concatenate([h_x, c_x], axis=1))
 
 
 def _rnn(cell: Cell, v: dict[str, np.ndarray]):
     """h' = tanh(a): ∂h'/∂h = diag(tanh'(a)) U, ∂h'/∂x = diag(tanh'(a)) W."""
     W, U, _ = _weights(cell, "h")
     d = _col(dtanh(v["h_pre"]))
-    return d * U, d * W, None
+    return StepJacobians(d * U, None, d * W)
 
 
 _JACOBIANS = {"gru": _gru, "lstm": _lstm, "rnn": _rnn}
 
 
-def _sanitise(a: np.ndarray) -> np.ndarray:
-    """Overflowed entries saturate; inf·0 (a saturated gate's zero slope) counts as 0."""
-    return np.nan_to_num(a, copy=False, nan=0.0, posinf=FMAX, neginf=-FMAX)
+def _peaks(M: np.ndarray) -> np.ndarray:
+    """max |M_k| of every step k of a stack [K, ...] (NaN if M_k holds one)."""
+    return np.abs(M).reshape(len(M), -1).max(axis=1, initial=0.0)
 
 
-def _step_jacobians(trace: Trace, start: int, stop: int):
+def _step_jacobians(trace: Trace, start: int, stop: int) -> tuple[StepJacobians, np.ndarray]:
+    """The Jacobians of steps start..stop−1, and the peak |entry| of A_t for each.
+
+    Overflowed entries saturate at the largest float64, and inf·0 (a saturated gate's zero
+    slope times an enormous state) counts as 0.
+    """
     cell = trace.cell
     values = {key: np.asarray(trace[key][start:stop], dtype=np.float64) for key in trace}
     with np.errstate(over="ignore", under="ignore", invalid="ignore"):
-        A, B, cell_norm = _JACOBIANS[cell.kind](cell, values)
-        return _sanitise(A), _sanitise(B), cell_norm
+        parts = _JACOBIANS[cell.kind](cell, values)
+        peaks = _state_peaks(parts)
+        if not (np.isfinite(peaks).all() and np.isfinite(parts.B).all()):
+            for part in parts:
+                if part is not None:
+                    np.nan_to_num(part, copy=False, nan=0.0, posinf=FMAX, neginf=-FMAX)
+            peaks = _state_peaks(parts)
+    return parts, peaks
+
+
+def _state_peaks(parts: StepJacobians) -> np.ndarray:
+    """max |entry| of each step's A_t."""
+    peaks = _peaks(parts.left)
+    if parts.diagonals is not None:
+        peaks = np.maximum(peaks, _peaks(parts.diagonals))
+    return peaks
 
 
 def jacobians(trace: Trace, start: int = 0, stop: int | None = None):
     """(A, B) for steps start..stop−1 (0-based): A [K, S, S] = ∂s_t/∂s_{t−1}, B [K, S, D] =
     ∂s_t/∂x_t, float64, with the state s = h (S = H) or, for the LSTM, s = (h, c) (S = 2H)."""
     stop = trace.steps if stop is None else stop
-    A, B, _ = _step_jacobians(trace, start, stop)
+    (left, diagonals, B), _ = _step_jacobians(trace, start, stop)
+    if diagonals is None:
+        return left, B
+    K, S, H = left.shape
+    A = np.zeros((K, S, S))
+    A[:, :, :H] = left
+    idx = np.arange(H)
+    A[:, idx, H + idx] = diagonals[:, 0]
+    A[:, H + idx, H + idx] = diagonals[:, 1]
     return A, B
 
 
 # -- the backward pass ----------------------------------------------------------------------
 
+# Steps whose Jacobian peaks inside [2^−SAFE, 2^SAFE] are used as they are; others are
+# scaled by a power of two (exact), the exponent carried beside them.
+SAFE = 400
 
-def _normalised(M: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """M_k = M̂_k · 2^e_k with max |M̂_k| in [0.5, 1) (or M̂_k = 0): exact, per step k."""
-    peak = np.abs(M).max(axis=(1, 2)) if M.size else np.zeros(len(M))
-    _, e = np.frexp(peak)
-    return np.ldexp(M, -e[:, None, None]), e.astype(np.int64)
+
+def _exponents(peaks: np.ndarray) -> np.ndarray:
+    """e_k with peak_k · 2^−e_k in [0.5, 1) where peak_k lies outside the safe range, else 0."""
+    _, e = np.frexp(peaks)
+    outside = (peaks > 0) & ((e > SAFE) | (e < -SAFE))
+    return np.where(outside, e, 0).astype(np.int64)
 
 
 def _frobenius(M: np.ndarray) -> np.ndarray:
     """‖M_k‖_F of every matrix of a stack [K, ·, ·]."""
-    return np.sqrt((M**2).sum(axis=(1, 2)))
+    return np.sqrt(np.einsum("kij,kij->k", M, M))
 
 
 def _scaled(norms: np.ndarray, e: np.ndarray) -> np.ndarray:
@@ -225,36 +270,52 @@ def memory_profile(trace: Trace) -> MemoryProfile:
     One backward pass from T, forming the per-step Jacobians a block of steps at a time
     (all T at once for small H), so memory stays bounded for long runs of wide models.
     """
+    with np.errstate(over="ignore", under="ignore"):
+        return _memory_profile(trace)
+
+
+def _memory_profile(trace: Trace) -> MemoryProfile:
     cell, T = trace.cell, trace.steps
     H, D = cell.hidden_size, cell.input_size
     S = 2 * H if cell.has_cell_state else H
     sensitivity, log10 = np.empty(T), np.empty(T)
     state_norm = np.empty(T)
     cell_norm = np.empty(T) if cell.has_cell_state else None
-    G = np.zeros((H, S))  # Ĝ, with ∂h_T/∂s_t = Ĝ · 2^g_exp
+    G = np.zeros((H, S))  # Ĝ, with ∂h_T/∂s_t = Ĝ · 2^g_exp and max |Ĝ| in [0.5, 1)
     G[:, :H] = np.eye(H)
     g_exp = 0
-    block = max(1, BLOCK_VALUES // (S * (S + D)))
+    block = max(1, BLOCK_VALUES // (S * (H + D)))
     for start in reversed(range(0, T, block)):
         stop = min(start + block, T)
-        A, B, c_norm = _step_jacobians(trace, start, stop)
-        A, a_exp = _normalised(A)
-        B, b_exp = _normalised(B)
-        state_norm[start:stop] = _scaled(_frobenius(A[:, :H, :H]), a_exp)
+        (left, diagonals, B), peaks = _step_jacobians(trace, start, stop)
+        a_exp = _exponents(peaks)
+        if a_exp.any():
+            left = np.ldexp(left, -a_exp[:, None, None])
+            if diagonals is not None:
+                diagonals = np.ldexp(diagonals, -a_exp[:, None, None])
+        b_exp = _exponents(_peaks(B))
+        if b_exp.any():
+            B = np.ldexp(B, -b_exp[:, None, None])
+        state_norm[start:stop] = _scaled(_frobenius(left[:, :H]), a_exp)
         if cell_norm is not None:
-            cell_norm[start:stop] = np.minimum(c_norm, FMAX)
+            cell_norm[start:stop] = _scaled(np.sqrt((diagonals[:, 1] ** 2).sum(axis=1)), a_exp)
         Gs = np.empty((stop - start, H, S))
         g_exps = np.empty(stop - start, np.int64)
         for k in range(stop - start - 1, -1, -1):  # G_{t−1} = G_t A_t
             Gs[k] = G
             g_exps[k] = g_exp
-            G = G @ A[k]
+            G_h = G @ left[k]  # ∂h_T/∂h_{t−1}
+            if diagonals is not None:  # ∂h_T/∂c_{t−1}: through h_t's and c_t's diagonals
+                G_c = G[:, :H] * diagonals[k, 0] + G[:, H:] * diagonals[k, 1]
+                G = np.concatenate([G_h, G_c], axis=1)
+            else:
+                G = G_h
             peak = np.abs(G).max()
             if peak > 0:
                 _, e = np.frexp(peak)
                 G = np.ldexp(G, -e)
                 g_exp += int(a_exp[k]) + int(e)
-        P = Gs @ B  # ∂h_T/∂x_t, normalised: [K, H, D]
+        P = Gs @ B  # ∂h_T/∂x_t, scaled: [K, H, D]
         norms, exps = _frobenius(P), g_exps + b_exp
         sensitivity[start:stop] = _scaled(norms, exps)
         with np.errstate(divide="ignore"):
