@@ -15,7 +15,8 @@ Conventions:
   with c_{t−1} held fixed: the path through the gates); ``cell_jacobian`` (LSTM only) is
   ‖∂c_t/∂c_{t−1}‖_F with h_{t−1} held fixed: the diagonal matrix diag(f_t), plus the
   peephole terms when the cell has them. The Frobenius norm bounds the spectral norm (the
-  largest gain) from above, so a value below 1 means every direction shrinks.
+  largest gain) from above, so a value below 1 means every direction shrinks; a step that
+  keeps the state unchanged (the identity) has norm √H.
 - t counts steps in processing order. A reverse layer (``cell.reverse``) runs over xs[::-1]:
   its sensitivity_t is that of the final processed state to the input consumed at step t.
 - Everything is computed in float64, whatever the trace's dtype (a float32 trace's stored
@@ -27,6 +28,11 @@ Conventions:
   ``log10_sensitivity`` stays exact; ``sensitivity`` itself saturates at the largest finite
   float64 and underflows to 0. A Jacobian entry that overflows (enormous states) saturates
   at the largest finite value, and an inf·0 product counts as 0. No warnings, no NaN.
+- Cost: the per-step Jacobians are formed with batched products, all T steps at once for
+  small H (a block of steps at a time, 8 MiB, for wide models), then one loop from T down
+  multiplies H×S by S×H (the LSTM's c columns of A_t are diagonal, so they cost H² a step):
+  O(T·H³) in all, under a millisecond at (T, H) = (200, 3). Editing any input changes h_T,
+  so after an edit the whole profile is recomputed.
 """
 
 from __future__ import annotations
