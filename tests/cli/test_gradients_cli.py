@@ -113,3 +113,28 @@ def test_quiet_on_closed_pipe(cli):
     assert done.returncode == 0
     assert done.stderr == ""
     assert '"sensitivity"' in done.stdout
+
+
+def test_reverse_layer_in_processing_order(cli, tmp_path):
+    """A reverse layer's records run from the last input; so does its sensitivity: record k
+    holds ‖∂h/∂x‖ of the final processed state with respect to the x that step consumed."""
+    from safetensors.numpy import save_file
+
+    rng = np.random.default_rng(4)
+    D, H = 3, 4
+    tensors = {}
+    for suffix in ("", "_reverse"):
+        tensors[f"weight_ih_l0{suffix}"] = rng.uniform(-1, 1, (3 * H, D)).astype("f4")
+        tensors[f"weight_hh_l0{suffix}"] = rng.uniform(-1, 1, (3 * H, H)).astype("f4")
+        tensors[f"bias_ih_l0{suffix}"] = rng.uniform(-1, 1, 3 * H).astype("f4")
+        tensors[f"bias_hh_l0{suffix}"] = rng.uniform(-1, 1, 3 * H).astype("f4")
+    path = tmp_path / "bi.safetensors"
+    save_file(tensors, str(path))
+    xs = rng.uniform(-1, 1, (6, D)).round(3)
+    inline = ";".join(",".join(str(v) for v in row) for row in xs)
+    records = cli.records("step", "--json", "--gradients", "--weights", str(path), "--layer",
+                          "1", "-i", inline)
+    assert [r["x"] for r in records] == xs[::-1].tolist()
+    expected = gru_tui.load(path, layer=1).run(xs[::-1]).memory_profile()
+    assert [r["sensitivity"] for r in records] == expected.sensitivity.tolist()
+    assert [r["state_jacobian"] for r in records] == expected.state_jacobian.tolist()
