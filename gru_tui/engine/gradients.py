@@ -234,15 +234,20 @@ def jacobians(trace: Trace, start: int = 0, stop: int | None = None):
     ∂s_t/∂x_t, float64, with the state s = h (S = H) or, for the LSTM, s = (h, c) (S = 2H)."""
     stop = trace.steps if stop is None else stop
     (left, diagonals, B), _ = _step_jacobians(trace, start, stop)
+    return _whole(left, diagonals), B
+
+
+def _whole(left: np.ndarray, diagonals: np.ndarray | None) -> np.ndarray:
+    """A_t [K, S, S] from its left columns and (LSTM) the diagonals of its right ones."""
     if diagonals is None:
-        return left, B
+        return left
     K, S, H = left.shape
     A = np.zeros((K, S, S))
     A[:, :, :H] = left
     idx = np.arange(H)
     A[:, idx, H + idx] = diagonals[:, 0]
     A[:, H + idx, H + idx] = diagonals[:, 1]
-    return A, B
+    return A
 
 
 # -- the backward pass ----------------------------------------------------------------------
@@ -250,6 +255,7 @@ def jacobians(trace: Trace, start: int = 0, stop: int | None = None):
 # Steps whose Jacobian peaks inside [2^−SAFE, 2^SAFE] are used as they are; others are
 # scaled by a power of two (exact), the exponent carried beside them.
 SAFE = 400
+SMALL = 32  # up to this H, the LSTM's backward pass multiplies whole 2H×2H Jacobians
 
 
 def _exponents(peaks: np.ndarray) -> np.ndarray:
@@ -305,12 +311,14 @@ def _memory_profile(trace: Trace) -> MemoryProfile:
         state_norm[start:stop] = _scaled(_frobenius(left[:, :H]), a_exp)
         if cell_norm is not None:
             cell_norm[start:stop] = _scaled(np.sqrt((diagonals[:, 1] ** 2).sum(axis=1)), a_exp)
+            if H <= SMALL:  # fewer, larger products beat skipping the zeros
+                left, diagonals = _whole(left, diagonals), None
         Gs = np.empty((stop - start, H, S))
         g_exps = np.empty(stop - start, np.int64)
         for k in range(stop - start - 1, -1, -1):  # G_{t−1} = G_t A_t
             Gs[k] = G
             g_exps[k] = g_exp
-            G_h = G @ left[k]  # ∂h_T/∂h_{t−1}
+            G_h = G @ left[k]  # ∂h_T/∂h_{t−1} (and ∂h_T/∂c_{t−1} with A_t whole)
             if diagonals is not None:  # ∂h_T/∂c_{t−1}: through h_t's and c_t's diagonals
                 G_c = G[:, :H] * diagonals[k, 0] + G[:, H:] * diagonals[k, 1]
                 G = np.concatenate([G_h, G_c], axis=1)

@@ -378,3 +378,17 @@ def test_against_torch_autograd_of_the_equations(variant, seed):
     expected = torch_sensitivity(torch, torch_equations(torch, cell, h0, c0), xs)
     profile = memory_profile(cell.run(xs, h0, c0))
     np.testing.assert_allclose(profile.sensitivity, expected, rtol=1e-10, atol=0)
+
+
+@pytest.mark.parametrize("variant", ["lstm", "lstm-peepholes"])
+def test_lstm_diagonal_columns_path(monkeypatch, variant):
+    """Wide LSTMs multiply only the dense columns of A_t and the diagonals of the others;
+    forced on a small one, it agrees with finite differences too."""
+    import gru_tui.engine.gradients as gradients
+
+    monkeypatch.setattr(gradients, "SMALL", 0)
+    for seed in SEEDS:
+        cell, xs, h0, c0 = make_case(variant, seed, scale=1.2)
+        profile = memory_profile(cell.run(xs, h0, c0))
+        np.testing.assert_allclose(profile.sensitivity, fd_sensitivity(cell, xs, h0, c0),
+                                   rtol=RTOL, atol=0)
