@@ -5,11 +5,21 @@
     cell = gru_tui.load("model.safetensors", layer=None)   # a PyTorch state dict, or .onnx
     trace = cell.run(xs, h0=None, c0=None)
     trace["h"], trace["reset"], ...
+    gru_tui.memory_profile(trace).sensitivity   # ‖∂h_T/∂x_t‖_F for t = 1..T
 
 Importing this package loads numpy only: no Textual, rich or typer.
 """
 
-from gru_tui.engine import GRUCell, LSTMCell, RNNCell, Trace, parameter_count, random_cell
+from gru_tui.engine import (
+    GRUCell,
+    LSTMCell,
+    MemoryProfile,
+    RNNCell,
+    Trace,
+    memory_profile,
+    parameter_count,
+    random_cell,
+)
 
 __version__ = "0.1.0"
 
@@ -27,5 +37,5 @@ def load(path, layer=None, dtype="float64", **conventions):
     return load_layer(path, layer).cell(dtype, **conventions)
 
 
-__all__ = ["GRUCell", "LSTMCell", "RNNCell", "Trace", "__version__", "load", "parameter_count",
-           "random_cell"]
+__all__ = ["GRUCell", "LSTMCell", "MemoryProfile", "RNNCell", "Trace", "__version__", "load",
+           "memory_profile", "parameter_count", "random_cell"]

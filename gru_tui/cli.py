@@ -156,6 +156,11 @@ SessionOpt = Annotated[str | None, typer.Option(
     "--session", help="A session file saved by the app (S): reopen it, or replay it with step.")]
 JsonOpt = Annotated[bool, typer.Option(
     "--json", help="JSON Lines, one object per model per timestep (see README).")]
+GradientsOpt = Annotated[bool, typer.Option(
+    "--gradients", help="Add how much the last h still depends on each step's input, "
+    "‖∂h_T/∂x_t‖, and the per-step Jacobian norms (the whole run is kept in memory).")]
+# --gradients needs the whole run before the first record: at most this many values of h.
+MAX_GRADIENT_VALUES = 1 << 20
 
 
 def _load(session, model, inputs, preset, steps, h0, c0, hidden, seed, gru_reset, z_weights,
@@ -244,6 +249,7 @@ def step(
     example: ExampleOpt = None,
     session: SessionOpt = None,
     json_lines: JsonOpt = False,
+    gradients: GradientsOpt = False,
 ) -> None:
     """Run the models over a sequence and print every gate and state of every step.
 
@@ -252,33 +258,53 @@ def step(
     _, scenario = _load(session, model, inputs, preset, steps, h0, c0, hidden, seed, gru_reset,
                         z_weights, dtype, weights, layer, example)
     if json_lines:
-        _write_json(scenario)
+        _write_json(scenario, gradients)
     else:
-        _print_human(scenario)
+        _print_human(scenario, gradients)
 
 
-def _write_json(scenario) -> None:
+def _runs(scenario, gradients: bool):
+    """(offset, traces, memory profiles or None): streamed windows, or with --gradients the
+    whole run as one window, since h_T must exist before the first record is written."""
+    if not gradients:
+        for offset, traces in scenario.run_in_chunks():
+            yield offset, traces, None
+        return
+    total, H = scenario.total_steps, scenario.hidden_size
+    if total * H > MAX_GRADIENT_VALUES:
+        raise InputError(f"--gradients keeps the whole run in memory: at most "
+                         f"{MAX_GRADIENT_VALUES // H} steps at H = {H}, got {total}")
+    from gru_tui.engine.gradients import memory_profile
+
+    for offset, traces in scenario.run_in_chunks(max(total, 1)):
+        yield offset, traces, {model: memory_profile(trace) for model, trace in traces.items()}
+
+
+def _write_json(scenario, gradients: bool = False) -> None:
     from gru_tui.io.records import json_lines
 
     out = sys.stdout
+    runs = _runs(scenario, gradients)
     with _quiet_on_closed_pipe():
-        for offset, traces in scenario.run_in_chunks():
-            out.write("\n".join(json_lines(traces, offset)))
+        for offset, traces, memory in runs:
+            extra = None if memory is None else {m: p.columns() for m, p in memory.items()}
+            out.write("\n".join(json_lines(traces, offset, extra)))
             out.write("\n")
             out.flush()
 
 
-def _print_human(scenario) -> None:
+def _print_human(scenario, gradients: bool = False) -> None:
     from rich.console import Console
 
     from gru_tui.console import print_run
 
     console = Console(highlight=False)
     total = scenario.total_steps
+    runs = _runs(scenario, gradients)
     with _quiet_on_closed_pipe():
-        for offset, traces in scenario.run_in_chunks():
+        for offset, traces, memory in runs:
             last = offset + min(t.steps for t in traces.values()) >= total
-            print_run(console, traces, offset, total, explain=last)
+            print_run(console, traces, offset, total, explain=last, memory=memory)
 
 
 @contextmanager

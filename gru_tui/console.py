@@ -11,7 +11,7 @@ from rich.table import Table
 from rich.text import Text
 
 from gru_tui.bars import Segment, gate_bar, nice_limit, signed_bar
-from gru_tui.engine import Trace
+from gru_tui.engine import MemoryProfile, Trace
 from gru_tui.theme import COLOURS, MODEL_TITLES, VECTORS, role_text
 
 HALF = 8  # a bar is 2·HALF + 1 cells wide
@@ -61,8 +61,10 @@ def state_limits(traces: Mapping[str, Trace]) -> dict[str, float]:
 
 
 def render_step(t: int, total: int, traces: Mapping[str, Trace], step: int,
-                limits: Mapping[str, float], styled: bool = True) -> Group:
-    """Step `step` (0-based, within the traces) shown as t / total."""
+                limits: Mapping[str, float], styled: bool = True,
+                memory: Mapping[str, MemoryProfile] | None = None) -> Group:
+    """Step `step` (0-based, within the traces) shown as t / total; with `memory` (profiles
+    of the whole run, `step --gradients`), a line of gradient norms under each model."""
     parts: list = [Text(f"t = {t} / {total}", style="bold")]
     for model, trace in traces.items():
         cell = trace.cell
@@ -88,17 +90,28 @@ def render_step(t: int, total: int, traces: Mapping[str, Trace], step: int,
             if len(values) > UNITS_SHOWN:
                 table.add_row("", "", "…", f"{len(values) - UNITS_SHOWN} more units", "")
         parts.append(table)
+        if memory is not None and model in memory:
+            parts.append(memory_line(memory[model], step, t, total))
     return Group(*parts)
 
 
+def memory_line(profile: MemoryProfile, step: int, t: int, total: int) -> Text:
+    """How much h_T still depends on this step's input, and the one-step gains behind it."""
+    parts = [("memory ", "bold"), f"‖∂h_{total}/∂x_{t}‖ = {profile.sensitivity[step]:.3e}",
+             f"   ‖∂h_{t}/∂h_{t - 1}‖ = {profile.state_jacobian[step]:.4f}"]
+    if profile.cell_jacobian is not None:
+        parts.append(f"   ‖∂C_{t}/∂C_{t - 1}‖ = {profile.cell_jacobian[step]:.4f}")
+    return Text.assemble(*parts)
+
+
 def print_run(console: Console, traces: Mapping[str, Trace], offset: int, total: int,
-              explain: bool = False) -> None:
-    """Every step of one window of a run."""
+              explain: bool = False, memory: Mapping[str, MemoryProfile] | None = None) -> None:
+    """Every step of one window of a run (with `memory`: the gradient norms of each step)."""
     limits = state_limits(traces)
     steps = min(trace.steps for trace in traces.values())
     for step in range(steps):
         console.print(render_step(offset + step + 1, total, traces, step, limits,
-                                  styled=console.is_terminal))
+                                  styled=console.is_terminal, memory=memory))
         console.print()
     if explain:
         print_legend(console, traces)

@@ -13,11 +13,12 @@ from gru_tui.engine.cells import (
     RNNCell,
     Trace,
 )
+from gru_tui.engine.gradients import MemoryProfile, jacobians, memory_profile
 from gru_tui.engine.init import random_cell
 from gru_tui.engine.params import parameter_count, parameter_table
 
 __all__ = [
     "CELLS", "DTYPES", "RESET_PLACEMENTS", "Z_CONVENTIONS", "Cell", "GRUCell", "GateParams",
-    "LSTMCell", "RNNCell", "Trace", "parameter_count", "parameter_table", "random_cell",
-    "sigmoid", "tanh",
+    "LSTMCell", "MemoryProfile", "RNNCell", "Trace", "jacobians", "memory_profile",
+    "parameter_count", "parameter_table", "random_cell", "sigmoid", "tanh",
 ]

@@ -521,3 +521,10 @@ class Trace(Mapping[str, np.ndarray]):
         """The SPEC §3 vectors of step t (0-based), in record order."""
         views = self._views()
         return {key: views[key][t] for key in self.cell.RECORD_KEYS}
+
+    def memory_profile(self):
+        """sensitivity_t = ‖∂h_T/∂x_t‖_F and the per-step Jacobian norms of this run (SPEC §7):
+        a :class:`gru_tui.engine.gradients.MemoryProfile` of arrays [T]."""
+        from gru_tui.engine.gradients import memory_profile
+
+        return memory_profile(self)

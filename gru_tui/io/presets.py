@@ -46,6 +46,20 @@ PRESETS: dict[str, Preset] = {
 }
 
 
+# Gates of untrained weights sit near 0.5, so a random GRU or LSTM forgets about as fast as a
+# random simple RNN. Trained models hold their keep gates open (and Keras initialises the
+# LSTM's forget bias to 1): this offset on the GRU's update gate and the LSTM's forget gate
+# does the same, to show why gated cells remember (the memory view, README).
+KEEP_GATE_OFFSET = 2.0
+
+
+def keep_gates_open(z_weights: str = "old", offset: float = KEEP_GATE_OFFSET):
+    """Bias offsets (Scenario.bias_offsets) that hold the GRU's and the LSTM's keep gates open:
+    +offset on the LSTM's f; on the GRU's z, +offset when z weights the old state, −offset
+    when it weights the new one (then 1 − z keeps)."""
+    return (("gru", "z", offset if z_weights == "old" else -offset), ("lstm", "f", offset))
+
+
 def preset_rows(name: str, input_size: int, start: int, stop: int, seed: int = 0) -> np.ndarray:
     """Rows start..stop−1 (0-based) of a preset, as a [stop − start, D] float64 array.
 
