@@ -41,8 +41,9 @@ class Layer:
     ``tensors`` holds weight_ih, weight_hh and optionally bias_ih, bias_hh (and, for an ONNX
     LSTM, peepholes: P's 3·H values in ONNX's order i, o, f), their gate rows in ``order``
     (None: PyTorch's). ``reset`` is where the file's GRU places its reset gate. ``initial_h``
-    is an ONNX node's stored initial state for this direction ([batch, H]), kept for
-    inspection only: runs start from the caller's h0 (zeros when none is given).
+    and ``initial_c`` are an ONNX node's stored initial states for this direction
+    ([batch, H]): `gru-tui` and `gru-tui step` start from their first row unless --h0 / --c0
+    are given (Scenario.initial_states); a cell from ``cell()`` starts from the caller's.
     """
 
     name: str
@@ -58,6 +59,7 @@ class Layer:
     reset: str = "after"  # a GRU's reset placement in its framework
     framework: str = "PyTorch"
     initial_h: np.ndarray | None = field(default=None, repr=False)
+    initial_c: np.ndarray | None = field(default=None, repr=False)
 
     @property
     def reverse(self) -> bool:
