@@ -7,8 +7,9 @@ Keras itself is never imported:
   checked before and while reading) and whose ``config.json`` is read as plain JSON, only for
   layer names and options (activations, reset_after, go_backwards). Objects named there
   (Lambda layers, custom classes) are never deserialized.
-- Keras 3 ``.weights.h5`` files: every layer under ``layers/<class>[_k]``, a recurrent one
-  with ``cell/vars/0`` (kernel), ``1`` (recurrent_kernel) and ``2`` (bias, if used); the
+- Keras 3 ``.weights.h5`` files: every layer under ``layers/<class>[_k]`` (a subclassed
+  model's under its attribute names, a nested model's under its own ``layers``), a recurrent
+  one with ``cell/vars/0`` (kernel), ``1`` (recurrent_kernel) and ``2`` (bias, if used); the
   layer's own name is the ``name`` attribute of its ``vars`` group. A Bidirectional wrapper
   holds ``forward_layer`` and ``backward_layer``.
 - Keras 2 ``.h5`` files, whole models (``model_weights``, ``model_config``) and weights only:
@@ -209,12 +210,12 @@ def _keras3_layers(path: Path, handle, configs: dict[str, dict]) -> list[Layer]:
                 name = name_of(child, key)
                 layers.append(_keras3_layer(path, child, at, parent + name,
                                             configs.get(name), None))
-            elif "layers" in child:  # a nested model
-                visit(child["layers"], f"{at}/layers/", parent + name_of(child, key) + "/")
+            elif key == "layers":  # a model's list of layers: no name of its own
+                visit(child, f"{at}/", parent)
+            elif key not in ("vars", "optimizer", "metrics"):  # a nested model, a subclassed
+                visit(child, f"{at}/", parent + name_of(child, key) + "/")  # model's attribute
 
-    root = handle.get("layers")
-    if root is not None and isinstance(root, h5py.Group):
-        visit(root, "layers/", "")
+    visit(handle, "", "")
     return _in_model_order(layers, configs)
 
 

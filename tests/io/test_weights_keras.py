@@ -352,3 +352,37 @@ def test_inspect_lists_keras_layers(tmp_path):
         {"index": 2, "name": "dec", "kind": "lstm", "direction": "forward", "input_size": 8,
          "hidden_size": 3, "convention": "standard", "parameters": 4 * 3 * (8 + 3 + 1)},
     ]
+
+
+def test_nested_and_subclassed_model_layouts(tmp_path):
+    """Keras 3 saves a nested model under its own layers/ and a subclassed model's layers
+    under their attribute names (as Keras 3.15.1 wrote them for a check)."""
+    gru, lstm = kf.weights("gru", 3, 4, seed=10), kf.weights("lstm", 4, 2, seed=11)
+    path = tmp_path / "nested.weights.h5"
+    with h5py.File(path, "w") as handle:
+        handle.create_group("vars").attrs["name"] = "outer"
+        outer = handle.create_group("layers")
+        inner = outer.create_group("sequential")
+        inner.create_group("vars").attrs["name"] = "inner"
+        inner_gru = inner.create_group("layers").create_group("gru")
+        inner_gru.create_group("vars").attrs["name"] = "g"
+        kf._cell(inner_gru, "gru", gru)
+        top = outer.create_group("lstm")
+        top.create_group("vars").attrs["name"] = "l"
+        kf._cell(top, "lstm", lstm)
+    assert [(la.name, la.kind) for la in read_layers(path)] == [("l", "lstm"),
+                                                                 ("inner/g", "gru")]
+    np.testing.assert_allclose(run(path, layer="inner/g"), kf.keras_run("gru", gru, XS),
+                               rtol=0, atol=1e-10)
+    sub = tmp_path / "sub.weights.h5"
+    with h5py.File(sub, "w") as handle:
+        handle.create_group("vars").attrs["name"] = "sub"
+        enc = handle.create_group("enc")
+        enc.create_group("vars").attrs["name"] = "enc"
+        kf._cell(enc, "gru", gru)
+        head = handle.create_group("head")
+        head.create_group("vars").attrs["name"] = "dense"
+        head["vars"].create_dataset("0", data=np.ones((4, 1), np.float32))
+        handle.create_group("optimizer").create_group("vars").create_dataset(
+            "0", data=np.zeros(3, np.float32))
+    assert [(la.name, la.kind) for la in read_layers(sub)] == [("enc", "gru")]
