@@ -277,44 +277,49 @@ def _legacy_layers(path: Path, handle) -> list[Layer]:
         class_name = entry.get("class_name")
         config = entry.get("config", {}) if isinstance(entry.get("config"), dict) else {}
         by_owner: dict[str, dict[str, tuple[str, object]]] = {}
-        owners: list[str] = []
+        cells: dict[str, str] = {}
         for weight_name in weight_names:
             parts = weight_name.split("/")
             role = parts[-1].split(":")[0]
             if role not in ROLES:
-                break  # not a recurrent layer's tensor: a Dense, an Embedding…
-            owner = parts[-3] if len(parts) >= 3 else layer_name
-            if owner not in by_owner:
-                owners.append(owner)
-            dataset = group.get(weight_name)
-            if dataset is None:
+                continue  # not a recurrent layer's tensor: embeddings, gamma…
+            # gru/gru_cell/kernel:0 (Keras 2), model/gru/gru_cell/kernel (Keras 3's legacy
+            # saver), gru_1/kernel:0 (Keras 2.2): the owner is the path without its cell
+            owner_parts = parts[:-1]
+            if owner_parts and re.search(r"cell(_\d+)?$", owner_parts[-1]):
+                cells.setdefault("/".join(owner_parts[:-1]), owner_parts[-1])
+                owner_parts = owner_parts[:-1]
+            owner = "/".join(owner_parts) or layer_name
+            link = group.get(weight_name, getlink=True)
+            if link is None or group.get(weight_name) is None:
                 raise InputError(f"{path}: {layer_name}/{weight_name} is listed but missing")
-            if not isinstance(group.get(weight_name, getlink=True), h5py.HardLink) \
-                    and not isinstance(group.get(weight_name, getlink=True), h5py.SoftLink):
-                raise InputError(f"{path}: {layer_name}/{weight_name} is an external link, "
-                                 "which gru-tui does not follow")
-            by_owner.setdefault(owner, {})[role] = (f"{layer_name}/{weight_name}", dataset)
-        else:
-            bidirectional = class_name == "Bidirectional" or (len(owners) == 2 and all(
-                o.startswith(("forward_", "backward_")) for o in owners))
-            recurrent = class_name in KINDS or bidirectional or (
-                class_name is None and any("recurrent_kernel" in by_owner[o] for o in owners))
-            if not recurrent:
+            if isinstance(link, h5py.ExternalLink):
+                raise InputError(f"{path}: {layer_name}/{weight_name} is a link, which gru-tui "
+                                 "does not follow")
+            by_owner.setdefault(owner, {})[role] = (f"{layer_name}/{weight_name}",
+                                                    group[weight_name])
+        owners = list(by_owner)
+        last = {owner: owner.split("/")[-1] for owner in owners}
+        bidirectional = class_name == "Bidirectional" or (len(owners) == 2 and all(
+            last[o].startswith(("forward_", "backward_")) for o in owners))
+        for owner in owners:
+            if not (class_name in KINDS or bidirectional or "recurrent_kernel" in by_owner[owner]):
                 continue  # a Dense, a Conv…: not a recurrent layer
-            for owner in owners:
-                reverse = owner.startswith("backward_") if bidirectional else None
-                if bidirectional:
-                    half = config.get("backward_layer") if reverse and config.get(
-                        "backward_layer") else config.get("layer")
-                    name, layer_config = f"{layer_name}/{owner}", half
-                else:
-                    name, layer_config = layer_name, entry or None
-                kind = KINDS.get((layer_config or {}).get("class_name"))
-                cell = next(iter(by_owner[owner].values()))[0].split("/")
-                cell_name = re.sub(r"_\d+$", "", cell[-2]) if len(cell) >= 2 else ""
-                kind = kind or CELL_KINDS.get(cell_name)
-                layers.append(_build(path, name, layer_name, by_owner[owner], layer_config,
-                                     kind, reverse))
+            reverse = None
+            if bidirectional:
+                reverse = last[owner].startswith("backward_")
+                half = config.get("backward_layer") if reverse and config.get(
+                    "backward_layer") else config.get("layer")
+                name, layer_config = f"{layer_name}/{last[owner]}", half
+            elif len(owners) == 1:
+                name, layer_config = layer_name, entry or None
+            else:  # a nested model: its layers' own names
+                name, layer_config = f"{layer_name}/{last[owner]}", configs.get(last[owner])
+            kind = KINDS.get((layer_config or {}).get("class_name"))
+            cell_name = re.sub(r"_\d+$", "", cells.get(owner, ""))
+            kind = kind or CELL_KINDS.get(cell_name)
+            layers.append(_build(path, name, layer_name, by_owner[owner], layer_config, kind,
+                                 reverse))
     return layers
 
 

@@ -386,3 +386,42 @@ def test_nested_and_subclassed_model_layouts(tmp_path):
         handle.create_group("optimizer").create_group("vars").create_dataset(
             "0", data=np.zeros(3, np.float32))
     assert [(la.name, la.kind) for la in read_layers(sub)] == [("enc", "gru")]
+
+
+def test_keras_2_2_names_and_nested_models_in_h5(tmp_path):
+    """Standalone Keras 2.2 named tensors without a cell level (gru_1/kernel:0,
+    bidirectional_1/forward_gru_1/kernel:0); a nested model's group lists its layers'."""
+    gru = kf.weights("gru", 3, 4, seed=12, reset_after=False)
+    fwd, bwd = kf.weights("lstm", 3, 2, seed=13), kf.weights("lstm", 3, 2, seed=14)
+    rnn = kf.weights("rnn", 4, 2, seed=15)
+    roles = ("kernel", "recurrent_kernel", "bias")
+    path = tmp_path / "old.h5"
+    with h5py.File(path, "w") as handle:
+        handle.attrs["layer_names"] = np.array([b"gru_1", b"bidirectional_1", b"inner"])
+
+        def layer(name, entries):
+            group = handle.create_group(name)
+            for weight_name, array in entries:
+                group.create_dataset(weight_name, data=array)
+            group.attrs["weight_names"] = np.array([w.encode() for w, _ in entries])
+
+        layer("gru_1", [(f"gru_1/{r}:0", a) for r, a in zip(roles, gru, strict=True)])
+        layer("bidirectional_1", [
+            (f"bidirectional_1/{half}_lstm_1/{r}:0", a)
+            for half, arrays in (("forward", fwd), ("backward", bwd))
+            for r, a in zip(roles, arrays, strict=True)])
+        layer("inner", [("dense_1/kernel:0", np.ones((3, 4), np.float32)),
+                        ("batch_norm/gamma:0", np.ones(4, np.float32)),
+                        *[(f"simple_rnn_3/simple_rnn_cell_3/{r}:0", a)
+                          for r, a in zip(roles, rnn, strict=True)]])
+    layers = read_layers(path)
+    assert [(la.name, la.kind, la.direction, la.convention) for la in layers] == [
+        ("gru_1", "gru", "forward", "reset before"),
+        ("bidirectional_1/forward_lstm_1", "lstm", "forward", "standard"),
+        ("bidirectional_1/backward_lstm_1", "lstm", "reverse", "standard"),
+        ("inner/simple_rnn_3", "rnn", "forward", "tanh")]
+    np.testing.assert_allclose(run(path), kf.keras_run("gru", gru, XS, reset_after=False),
+                               rtol=0, atol=1e-10)
+    np.testing.assert_allclose(run(path, layer=2),
+                               kf.keras_run("lstm", bwd, XS, go_backwards=True), rtol=0,
+                               atol=1e-10)
