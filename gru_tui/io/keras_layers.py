@@ -71,7 +71,8 @@ def read_keras_layers(path: Path) -> list[Layer]:
     try:
         handle = h5py.File(source, "r")
     except Exception as error:
-        raise InputError(f"{path} is not a readable HDF5 file ({first_line(error)})") from None
+        what = f"{path}: model.weights.h5" if isinstance(source, io.BytesIO) else str(path)
+        raise InputError(f"{what} is not a readable HDF5 file ({first_line(error)})") from None
     try:
         with handle:
             if "layer_names" in handle.attrs or "model_weights" in handle:
@@ -383,6 +384,10 @@ def _build(path: Path, name: str, where: str, found: dict[str, tuple[str, object
     if recurrent.shape != (H, columns):
         raise InputError(f"{path}: {labels['recurrent_kernel']} has shape {recurrent.shape}, "
                          f"expected ({H}, {columns})")
+    units = options.get("units")
+    if isinstance(units, int) and not isinstance(units, bool) and units != H:
+        raise InputError(f"{path}: layer {name}: the config says units {units}, its tensors "
+                         f"hold {H}")
     for option, default in DEFAULT_ACTIVATIONS[kind].items():
         value = options.get(option, default)
         if value != default:

@@ -289,6 +289,12 @@ def bad_files(tmp_path: Path) -> dict[str, tuple[Path, list[str]]]:
     bad_json = kf.write_keras_archive(tmp_path / "badjson.keras", [("gru", "enc", good)],
                                       members={"config.json": "{not json"})
     add("config not JSON", bad_json, "config.json is not valid JSON")
+    units = kf.model_config([kf.layer_config("gru", "enc", units=5)])
+    add("units", kf.write_keras_archive(tmp_path / "units.keras", [("gru", "enc", good)], units),
+        "layer enc: the config says units 5, its tensors hold 4")
+    add("member not HDF5", kf.write_keras_archive(tmp_path / "nothdf5.keras", None, config,
+                                                  weights_bytes=b"not hdf5 at all" * 10),
+        "model.weights.h5 is not a readable HDF5 file")
     linked = tmp_path / "linked.weights.h5"
     kf.write_keras3_h5(linked, [("gru", "enc", good)])
     with h5py.File(linked, "a") as handle:
