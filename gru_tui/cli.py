@@ -71,10 +71,13 @@ WeightsOpt = Annotated[str | None, typer.Option(
 LayerOpt = Annotated[str | None, typer.Option(
     "--layer", "-l", help="Which layer of --weights: a name or an index as `gru-tui inspect` "
     "lists them. \\[default: the first forward layer]")]
+ExampleOpt = Annotated[str | None, typer.Option(
+    "--example", "-e", help="A trained GRU and LSTM shipped with gru-tui, on the inputs they "
+    "learned from: delay (repeat each input 3 steps later) or hold (keep the latest pulse).")]
 
 
 def _scenario(model, inputs, preset, steps, h0, c0, hidden, seed, gru_reset, z_weights, dtype,
-              weights=None, layer=None):
+              weights=None, layer=None, example=None):
     """Check and gather the options shared by the app and `step`."""
     from gru_tui.io.inputs import read_row, read_rows
     from gru_tui.scenario import DEFAULT_MODELS, Scenario
@@ -83,18 +86,29 @@ def _scenario(model, inputs, preset, steps, h0, c0, hidden, seed, gru_reset, z_w
                    if m.strip())
     if model and not models:
         raise InputError(f"--model {model[0]!r} names no model; choose gru, lstm or rnn")
-    loaded = None
-    if weights is None:
-        if layer is not None:
-            raise InputError("--layer chooses a layer of --weights; give --weights FILE")
-        reset = (gru_reset or Reset.before).value
-    else:
+    loaded = ()
+    if layer is not None and weights is None:
+        raise InputError("--layer chooses a layer of --weights; give --weights FILE")
+    if example is not None and weights is not None:
+        raise InputError("--example and --weights both give weights; choose one")
+    if example is not None:
+        from gru_tui.io.examples import example as find_example
+        from gru_tui.io.examples import example_layers
+
+        loaded = example_layers(example, models)
+        if inputs is None and preset is None:
+            preset = find_example(example).preset
+    elif weights is not None:
         from gru_tui.io.weights import load_layer
 
-        loaded = load_layer(weights, layer)
-        _check_against_weights(loaded, models, hidden, seed, gru_reset, z_weights)
-        models = (loaded.kind,)
-        reset = loaded.reset if loaded.kind == "gru" else (gru_reset or Reset.before).value
+        loaded = (load_layer(weights, layer),)
+    for item in loaded:  # an example's layers are the --model ones already
+        _check_against_weights(item, () if example else models, hidden, seed, gru_reset,
+                               z_weights)
+    gru = next((item for item in loaded if item.kind == "gru"), None)
+    reset = gru.reset if gru is not None else (gru_reset or Reset.before).value
+    if loaded:
+        models = tuple(item.kind for item in loaded)
     return Scenario(
         models=models or DEFAULT_MODELS,
         hidden=hidden,
@@ -103,6 +117,7 @@ def _scenario(model, inputs, preset, steps, h0, c0, hidden, seed, gru_reset, z_w
         reset=reset,
         z_weights=(z_weights or ZWeights.old).value,
         weights=loaded,
+        example=example,
         inputs=None if inputs is None else read_rows(inputs, "--inputs"),
         preset=preset,
         steps=steps,
@@ -121,7 +136,8 @@ def _check_against_weights(layer, models, hidden, seed, gru_reset, z_weights) ->
         raise InputError(f"--hidden {hidden} conflicts with the weights: {where} has "
                          f"H = {layer.hidden_size}")
     if seed is not None:
-        raise InputError("--seed draws random weights; drop it when giving --weights")
+        raise InputError("--seed draws random weights; drop it when loading --weights or "
+                         "--example")
     if layer.kind == "gru" and gru_reset is not None and gru_reset.value != layer.reset:
         raise InputError(f"--gru-reset {gru_reset.value} conflicts with the weights: "
                          f"{layer.framework}'s GRU {layer.name} places the reset gate "
@@ -144,15 +160,16 @@ JsonOpt = Annotated[bool, typer.Option(
 
 
 def _load(session, model, inputs, preset, steps, h0, c0, hidden, seed, gru_reset, z_weights,
-          dtype, weights=None, layer=None):
+          dtype, weights=None, layer=None, example=None):
     """The session file if given (alone), else a scenario from the options."""
     if session is None:
         return None, _scenario(model, inputs, preset, steps, h0, c0, hidden, seed, gru_reset,
-                               z_weights, dtype, weights, layer)
+                               z_weights, dtype, weights, layer, example)
     options = (("--model", model), ("--inputs", inputs), ("--preset", preset),
                ("--steps", steps), ("--h0", h0), ("--c0", c0), ("--hidden", hidden),
                ("--seed", seed), ("--gru-reset", gru_reset), ("--z-weights", z_weights),
-               ("--dtype", dtype), ("--weights", weights), ("--layer", layer))
+               ("--dtype", dtype), ("--weights", weights), ("--layer", layer),
+               ("--example", example))
     given = [name for name, value in options if value is not None]
     if given:
         raise InputError(f"--session sets the whole run; drop {', '.join(given)}")
@@ -178,6 +195,7 @@ def main_callback(
     dtype: DTypeOpt = None,
     weights: WeightsOpt = None,
     layer: LayerOpt = None,
+    example: ExampleOpt = None,
     session: SessionOpt = None,
     version: Annotated[bool, typer.Option(
         "--version", "-V", callback=_version, is_eager=True, help="Show the version and exit.")
@@ -195,7 +213,7 @@ def main_callback(
     if ctx.invoked_subcommand is not None:
         return
     loaded, scenario = _load(session, model, inputs, preset, steps, h0, c0, hidden, seed,
-                             gru_reset, z_weights, dtype, weights, layer)
+                             gru_reset, z_weights, dtype, weights, layer, example)
     if check:
         return
     if not (sys.stdin.isatty() and sys.stdout.isatty()):  # a pipe or a script: no app
@@ -224,6 +242,7 @@ def step(
     dtype: DTypeOpt = None,
     weights: WeightsOpt = None,
     layer: LayerOpt = None,
+    example: ExampleOpt = None,
     session: SessionOpt = None,
     json_lines: JsonOpt = False,
 ) -> None:
@@ -232,7 +251,7 @@ def step(
     With --weights, one layer of a file; a reverse layer's records run from the last input.
     """
     _, scenario = _load(session, model, inputs, preset, steps, h0, c0, hidden, seed, gru_reset,
-                        z_weights, dtype, weights, layer)
+                        z_weights, dtype, weights, layer, example)
     if json_lines:
         _write_json(scenario)
     else:

@@ -16,8 +16,9 @@ import numpy as np
 
 from gru_tui.engine import CELLS, Trace
 from gru_tui.errors import InputError
+from gru_tui.io.examples import EXAMPLES
 from gru_tui.io.presets import PRESETS
-from gru_tui.scenario import MODELS, Scenario
+from gru_tui.scenario import DEFAULT_MODELS, MODELS, Scenario
 
 TARGETS = ("x", "h0", "c0")  # what the component cursor edits
 TARGET_TITLES = {"x": "x_t", "h0": "h_0", "c0": "C_0"}
@@ -45,8 +46,8 @@ class Explorer:
             self.preset = self.scenario.preset_name
         self.scenario = dataclasses.replace(
             self.scenario,
-            # every model is computed; `visible` says which are shown (a loaded layer: one)
-            models=MODELS if self.scenario.weights is None else self.scenario.models,
+            # every model is computed; `visible` says which are shown (loaded: the file's)
+            models=self.scenario.models if self.scenario.weights else MODELS,
             # a reverse layer's inputs in processing order, last first
             inputs=self.scenario.inputs_array()[:: -1 if self.scenario.reverse else 1],
             preset=None,
@@ -208,9 +209,42 @@ class Explorer:
 
     def reseed(self, seed: int | None = None) -> None:
         """New random weights: the next seed, or the one given."""
-        if self.scenario.weights is not None:
+        if self.scenario.weights:
             raise InputError("the weights come from a file: there is no seed to change")
         self._change(seed=self.scenario.seed + 1 if seed is None else seed)
+
+    def with_weights(self, layers: tuple = (), example: str | None = None) -> Explorer:
+        """A new explorer running other weights: a file's layers, a shipped example's (on its
+        preset), or random ones from the current seed (no layers). The inputs stay when D
+        does, else the preset is drawn again at the new D; h_0 and C_0 stay when H does."""
+        old = self.scenario
+        given = old.inputs[::-1] if old.reverse else old.inputs  # back in the given order
+        kinds = tuple(layer.kind for layer in layers)
+        gru = next((layer for layer in layers if layer.kind == "gru"), None)
+        D = layers[0].input_size if layers else old.input_size
+        H = layers[0].hidden_size if layers else old.hidden_size
+        preset = EXAMPLES[example].preset if example else self.preset
+        inputs = given if old.input_size == D and not example else None
+        scenario = Scenario(
+            models=kinds or MODELS,
+            hidden=None if layers else H,
+            seed=old.seed,
+            dtype=old.dtype,
+            reset=gru.reset if gru is not None else old.reset,
+            z_weights="old" if layers else old.z_weights,
+            inputs=inputs,
+            preset=None if inputs is not None else preset or "sine",
+            steps=None if example or inputs is not None else len(given),
+            preset_width=D,
+            h0=old.h0 if old.hidden_size == H else None,
+            c0=old.c0 if old.hidden_size == H else None,
+            bias_offsets=() if layers else old.bias_offsets,
+            recurrent_scale=old.recurrent_scale,
+            weights=layers,
+            example=example,
+        )
+        visible = kinds or tuple(m for m in self.visible if m in MODELS) or DEFAULT_MODELS
+        return Explorer(scenario, t=0 if example else self.t, unit=self.unit, visible=visible)
 
     def set_reset(self, placement: str) -> None:
         self._change(reset=placement, models=("gru",))
@@ -238,7 +272,8 @@ class Explorer:
     def toggle_model(self, model: str) -> None:
         """Show or hide a model; one always stays."""
         if model not in self.scenario.models:
-            raise InputError(f"the loaded weights hold only a {self.scenario.models[0]} layer")
+            raise InputError(f"the loaded weights hold no {model}: only "
+                             f"{' and '.join(self.scenario.models)}")
         if model in self.visible:
             if len(self.visible) == 1:
                 raise InputError("one model must stay visible")

@@ -47,7 +47,9 @@ class Scenario:
     c0: np.ndarray | None = field(default=None, repr=False)
     bias_offsets: tuple[tuple[str, str, float], ...] = ()  # (model, gate letter, added to b_i)
     recurrent_scale: float = 1.0  # multiplies every U
-    weights: Layer | None = field(default=None, repr=False)  # a layer loaded by --weights
+    # loaded layers, one per model in `models` order: --weights FILE, or --example NAME's
+    weights: tuple[Layer, ...] = field(default=(), repr=False)
+    example: str | None = None  # the shipped example the weights come from
 
     def __post_init__(self) -> None:
         for model in self.models:
@@ -58,8 +60,8 @@ class Scenario:
         if len(set(self.models)) != len(self.models):
             raise InputError(f"--model repeats a model: {', '.join(self.models)}")
         _positive("--hidden", self.hidden)
-        if self.weights is not None:
-            self._check_weights(self.weights)
+        if self.weights:
+            self._check_weights()
         _positive("--steps", self.steps)
         if self.seed < 0:
             raise InputError(f"--seed must be 0 or more, got {self.seed}")
@@ -88,21 +90,30 @@ class Scenario:
             raise InputError(f"--hidden {H} needs {weight_bytes / 2**30:.0f} GiB of weights; "
                              "gru-tui stops at 1 GiB")
 
-    def _check_weights(self, layer: Layer) -> None:
-        """A loaded layer is the one model (the CLI checks its other options)."""
-        if self.models != (layer.kind,):
-            raise InputError(f"the weights hold a {layer.kind} layer; drop --model "
-                             f"{', '.join(m for m in self.models if m != layer.kind)}")
+    def _check_weights(self) -> None:
+        """Loaded layers are the models, one each (the CLI checks its other options)."""
+        kinds = tuple(layer.kind for layer in self.weights)
+        if self.models != kinds:
+            extra = ", ".join(m for m in self.models if m not in kinds)
+            raise InputError(f"the weights hold {' and '.join(kinds)} layers only"
+                             + (f"; drop --model {extra}" if extra else ""))
+        shapes = {(layer.input_size, layer.hidden_size) for layer in self.weights}
+        if len(shapes) > 1:
+            raise InputError("the loaded layers differ in D or H; load one at a time")
+
+    def layer(self, model: str) -> Layer | None:
+        """The loaded layer that runs `model`, if the weights come from a file."""
+        return next((layer for layer in self.weights if layer.kind == model), None)
 
     @property
     def builtin(self) -> bool:
         """True for the built-in example of SPEC §2 (the slides' values)."""
-        return self.inputs is None and self.preset_name == "slides" and self.weights is None
+        return self.inputs is None and self.preset_name == "slides" and not self.weights
 
     @property
     def reverse(self) -> bool:
         """True when the loaded layer runs from the last input to the first."""
-        return self.weights is not None and self.weights.reverse
+        return any(layer.reverse for layer in self.weights)
 
     @property
     def preset_name(self) -> str:
@@ -110,14 +121,14 @@ class Scenario:
 
     @property
     def input_size(self) -> int:
-        if self.weights is not None:
-            return self.weights.input_size
+        if self.weights:
+            return self.weights[0].input_size
         return self.preset_width if self.inputs is None else self.inputs.shape[1]
 
     @property
     def hidden_size(self) -> int:
-        if self.weights is not None:
-            return self.weights.hidden_size
+        if self.weights:
+            return self.weights[0].hidden_size
         if self.hidden is not None:
             return self.hidden
         return len(self.h0) if self.h0 is not None else DEFAULT_HIDDEN
@@ -135,8 +146,9 @@ class Scenario:
     def cell(self, model: str) -> Cell:
         """One model's cell with this scenario's conventions, offsets and scale."""
         conventions = {"reset": self.reset, "z_weights": self.z_weights} if model == "gru" else {}
-        if self.weights is not None:
-            cell = self.weights.cell(self.dtype, **conventions)
+        layer = self.layer(model)
+        if layer is not None:
+            cell = layer.cell(self.dtype, **conventions)
         else:
             cell = random_cell(model, self.input_size, self.hidden_size, self.seed, self.dtype,
                                **conventions)
@@ -155,7 +167,7 @@ class Scenario:
         stored initial_h / initial_c (their first batch row) for a layer loaded with them;
         else zeros (None)."""
         h0, c0 = self.h0, self.c0
-        stored = None if self.weights is None else getattr(self.weights, "initial_h", None)
+        stored = self.weights[0].initial_h if len(self.weights) == 1 else None
         if h0 is None and stored is not None:
             h0 = np.asarray(stored[0], dtype=np.float64)
         stored_c = None if self.weights is None else getattr(self.weights, "initial_c", None)

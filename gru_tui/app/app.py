@@ -15,6 +15,7 @@ from textual.widgets import Footer, Static
 from gru_tui.app.keys import KEYS, bindings
 from gru_tui.app.screens import (
     HelpScreen,
+    LoadScreen,
     OffsetsScreen,
     ParametersScreen,
     PresetScreen,
@@ -183,6 +184,29 @@ class GruTuiApp(App[None]):
 
     def action_offsets(self) -> None:
         self.push_screen(OffsetsScreen())
+
+    def action_load(self) -> None:
+        def done(choice: tuple[tuple, str | None] | None) -> None:
+            if choice is None:
+                return
+            layers, example = choice
+            try:
+                explorer = self.explorer.with_weights(layers, example)
+            except InputError as error:
+                self.notify(str(error), title="Not loaded", severity="warning")
+                return
+            self._stop()
+            self.explorer = explorer
+            for panel in self.main.query(ModelPanel):
+                panel.row = 0  # H may have changed
+            self.main.show_models()
+            self.changed()
+            self.notify(f"Running {explorer.traces[explorer.visible[0]].cell.source}"
+                        if layers and not example else
+                        f"Running example {example}" if example else
+                        f"Random weights from seed {explorer.scenario.seed}", title="Weights")
+
+        self.push_screen(LoadScreen(self.explorer.scenario.seed), done)
 
     def action_toggle_model(self, model: str) -> None:
         if self._try(self.explorer.toggle_model, model):

@@ -52,6 +52,7 @@ KEYS: tuple[Key, ...] = (
     Key("delete,D", "delete_step", "Delete step t", "Sequence", "del / D"),
     Key("p", "presets", "Choose a preset sequence", "Sequence", "p"),
     Key("s", "reseed", "New random weights (next seed)", "Model", "s"),
+    Key("l", "load", "Load weights: a file, an example or random", "Model", "l"),
     Key("b", "toggle_reset", "GRU reset before / after U_n", "Model", "b"),
     Key("z", "toggle_z", "GRU z weights old / new state", "Model", "z"),
     Key("o", "offsets", "Bias offsets and U scale", "Model", "o"),

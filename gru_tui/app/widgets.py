@@ -214,7 +214,9 @@ class StatusBar(Widget):
         parts = [Text(f" t = {ex.t + 1} / {ex.steps} ", style="bold reverse")]
         if "gru" in ex.visible:
             parts.append(Text(f" GRU reset {sc.reset} · z weights {sc.z_weights}"))
-        parts.append(Text(f" │ {sc.dtype} │ {ex.traces[ex.visible[0]].cell.source}"))
+        source = (f"example {sc.example}" if sc.example
+                  else ex.traces[ex.visible[0]].cell.source)
+        parts.append(Text(f" │ {sc.dtype} │ {source}"))
         if sc.recurrent_scale != 1.0:
             parts.append(Text(f" │ U×{sc.recurrent_scale:g}"))
         if sc.bias_offsets:
@@ -299,6 +301,8 @@ class ModelPanel(Panel):
 
     def render(self) -> Group:
         ex = self.explorer
+        if self.model not in ex.traces:  # hidden: the loaded weights have no such layer
+            return Group()
         trace = ex.traces[self.model]
         cell = trace.cell
         width = self.content_size.width

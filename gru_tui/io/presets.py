@@ -21,6 +21,7 @@ SLIDE_C0 = np.array([0.6, -0.2, 0.3])
 SINE_PERIOD = 12
 STEP_ONSET = 4
 NOISE_AMPLITUDE = 1.0
+PULSE_RATE = 0.3
 
 
 @dataclass(frozen=True)
@@ -38,6 +39,8 @@ PRESETS: dict[str, Preset] = {
         Preset("impulse", 30, "all ones at t = 1, zeros after: how long does it echo?"),
         Preset("step", 20, f"zeros for {STEP_ONSET} steps, ones after"),
         Preset("noise", 20, "uniform noise in ±1, from --seed"),
+        Preset("pulses", 40, f"pulses in ±1 on {PULSE_RATE:.0%} of steps, from --seed: the "
+               "examples' inputs"),
         Preset("remember", 60, "a cue of ±1 at t = 1, then a long quiet: remember the first input"),
     )
 }
@@ -68,13 +71,22 @@ def _rows(name: str, input_size: int, start: int, stop: int, seed: int) -> np.nd
     if name == "step":
         return np.where(t >= STEP_ONSET, 1.0, 0.0) * np.ones((1, D))
     if name == "noise":
-        generator = np.random.PCG64(seed)
-        generator.advance(start * D)  # one 64-bit draw per value: jump straight to `start`
-        rng = np.random.Generator(generator)
-        return rng.uniform(-NOISE_AMPLITUDE, NOISE_AMPLITUDE, size=(stop - start, D))
+        return _uniform(seed, start, stop, D, -NOISE_AMPLITUDE, NOISE_AMPLITUDE)
+    if name == "pulses":
+        draws = _uniform(seed, start, stop, 2 * D, -1.0, 1.0)  # per value: pulse?, amplitude
+        pulse = draws[:, :D] < 2 * PULSE_RATE - 1
+        return np.where(pulse, draws[:, D:], 0.0)
     # remember: a ±1 cue whose signs alternate by component, then silence
     cue = np.where(np.arange(D) % 2 == 0, 1.0, -1.0)
     return np.where(t == 0, 1.0, 0.0) * cue[None, :]
+
+
+def _uniform(seed: int, start: int, stop: int, width: int, low: float,
+             high: float) -> np.ndarray:
+    """Rows start..stop−1 of a seeded uniform stream `width` values wide."""
+    generator = np.random.PCG64(seed)
+    generator.advance(start * width)  # one 64-bit draw per value: jump straight to `start`
+    return np.random.Generator(generator).uniform(low, high, size=(stop - start, width))
 
 
 def preset_chunks(name: str, input_size: int, steps: int, seed: int = 0,

@@ -1,6 +1,7 @@
 """Session files: everything needed to reopen the app as it was, or replay it with `step`.
 
-A session is one JSON object: the shown models, weights source (seed), conventions, bias
+A session is one JSON object: the shown models, weights source (a seed, the shipped example's
+name, or the weight file's absolute path and layer, read again on opening), conventions, bias
 offsets and U scale, dtype, the inputs and initial states, and the cursor. `gru-tui --session
 FILE` reopens it; `gru-tui step --session FILE --json` replays the same numbers.
 """
@@ -33,17 +34,22 @@ class Session:
 def session_dict(scenario: Scenario, models: tuple[str, ...], t: int = 0,
                  unit: int = 0) -> dict[str, Any]:
     """The JSON object of a session; `models` are the models shown."""
-    if scenario.weights is not None:
-        raise InputError("a session with weights from a file cannot be saved yet")
     inputs = scenario.inputs_array()
     h0, c0 = scenario.initial_states()
     zeros = [0.0] * scenario.hidden_size
+    if scenario.example is not None:
+        source: dict[str, Any] = {"example": scenario.example}
+    elif scenario.weights:
+        source = {"weights": [{"file": str(Path(layer.path).resolve()), "layer": layer.name}
+                              for layer in scenario.weights]}
+    else:
+        source = {"seed": scenario.seed}
     return {
         "format": FORMAT,
         "version": VERSION,
         "models": list(models),
         "hidden": scenario.hidden_size,
-        "seed": scenario.seed,
+        **source,
         "dtype": scenario.dtype,
         "gru_reset": scenario.reset,
         "z_weights": scenario.z_weights,
@@ -60,6 +66,8 @@ def session_dict(scenario: Scenario, models: tuple[str, ...], t: int = 0,
 def save_session(explorer, path: str | Path) -> Path:
     """Write the explorer's session as JSON; returns the path."""
     data = session_dict(explorer.scenario, explorer.visible, explorer.t, explorer.unit)
+    if explorer.scenario.reverse:  # the explorer holds them in processing order, last first
+        data["inputs"] = data["inputs"][::-1]
     path = Path(path)
     path.write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")
     return path
@@ -89,10 +97,15 @@ def load_session(path: str | Path) -> Session:
         raise InputError(f"{where} has version {data.get('version')!r}; this gru-tui reads "
                          f"version {VERSION}")
     field = _Fields(data, where)
+    shown = tuple(field.get("models", list, list(DEFAULT_MODELS)))
+    weights, example = _weights(field, where)
+    weights = tuple(layer for layer in weights if layer.kind in shown) or weights
     settings = dict(
-        models=tuple(field.get("models", list, list(DEFAULT_MODELS))),
-        hidden=field.get("hidden", int),
-        seed=field.get("seed", int, 0),
+        models=tuple(layer.kind for layer in weights) or shown,
+        hidden=None if weights else field.get("hidden", int),
+        seed=0 if weights else field.get("seed", int, 0),
+        weights=weights,
+        example=example,
         dtype=field.choice("dtype", ("float64", "float32"), "float64"),
         reset=field.choice("gru_reset", ("before", "after"), "before"),
         z_weights=field.choice("z_weights", ("old", "new"), "old"),
@@ -113,6 +126,34 @@ def load_session(path: str | Path) -> Session:
     unit = field.get("unit", int, 1) - 1
     return Session(scenario, min(max(t, 0), scenario.total_steps - 1),
                    min(max(unit, 0), scenario.hidden_size - 1))
+
+
+def _weights(field: _Fields, where: str) -> tuple[tuple, str | None]:
+    """The layers a session's "example" or "weights" names, read again from their files."""
+    if "example" in field.data:
+        from gru_tui.io.examples import example_layers
+
+        name = field.get("example", str)
+        try:
+            return example_layers(name), name
+        except InputError as error:
+            raise InputError(f"{where}: {error}") from None
+    if "weights" not in field.data:
+        return (), None
+    from gru_tui.io.weights import load_layer
+
+    layers = []
+    for entry in field.get("weights", list):
+        if not (isinstance(entry, dict) and isinstance(entry.get("file"), str)
+                and isinstance(entry.get("layer"), str)):
+            raise InputError(f'{where}: each of "weights" must be {{"file": …, "layer": …}}')
+        try:
+            layers.append(load_layer(entry["file"], entry["layer"]))
+        except InputError as error:
+            raise InputError(f"{where}: {error}") from None
+    if not layers:
+        raise InputError(f'{where}: "weights" lists no layer')
+    return tuple(layers), None
 
 
 def _refuse_constant(name: str):

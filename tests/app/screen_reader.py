@@ -19,8 +19,11 @@ def screen_lines(app: App, widget: Widget | None = None,
     """The terminal's text, line by line; only `widget`'s cells when given (its content
     region, inside border and padding, when `content`)."""
     width, height = app.size
+    spans = SPAN.findall(app.export_screenshot())
+    # a screen drawn just before a resize may still be taller than the new size says
+    height = max([height, *(int(line) + 1 for _, line, _ in spans)])
     grid = [[" "] * width for _ in range(height)]
-    for x, line, text in SPAN.findall(app.export_screenshot()):
+    for x, line, text in spans:
         row, col = grid[int(line)], round(float(x) / CHAR_WIDTH)
         for char in html.unescape(text).replace("\xa0", " "):
             cells = cell_len(char)

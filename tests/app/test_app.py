@@ -25,6 +25,7 @@ from gru_tui.app.app import GruTuiApp
 from gru_tui.app.keys import KEYS
 from gru_tui.app.screens import (
     HelpScreen,
+    LoadScreen,
     OffsetsScreen,
     ParametersScreen,
     PresetScreen,
@@ -32,6 +33,7 @@ from gru_tui.app.screens import (
     WorkedScreen,
 )
 from gru_tui.app.widgets import InputPanel, ModelPanel, StatusBar, Timeline
+from gru_tui.io.examples import EXAMPLES
 from gru_tui.io.presets import PRESETS, preset_rows
 from gru_tui.io.session import load_session
 from gru_tui.scenario import Scenario
@@ -435,6 +437,34 @@ async def _reseed(pilot, press):
     assert np.array_equal(app.explorer.traces["gru"]["h"],
                           cell.run(app.explorer.xs, app.explorer.scenario.h0)["h"])
     assert_panels_show_the_engine(app)
+
+
+@checks("load")
+async def _load(pilot, press):
+    app = pilot.app
+    await press()
+    assert isinstance(app.screen, LoadScreen)
+    text = screen_text(app)
+    assert "random weights from seed 0" in text and "delay" in text and "hold" in text
+    await pilot.press("down", "enter")  # the delay example
+    await pilot.pause()
+    ex = app.explorer
+    assert not isinstance(app.screen, LoadScreen)
+    assert ex.visible == ("gru", "lstm") and ex.input_size == 1 and ex.hidden_size == 4
+    assert "example delay" in status(app) and "GRU reset after" in status(app)
+    xs = preset_rows("pulses", 1, 0, 40)
+    np.testing.assert_array_equal(ex.xs, xs)
+    for model in ("gru", "lstm"):
+        cell = gru_tui.load(EXAMPLES["delay"].path, layer=f"{model}.l0")
+        np.testing.assert_array_equal(ex.traces[model]["h"], cell.run(xs)["h"])
+    assert_panels_show_the_engine(app)
+    await press()
+    await pilot.press("enter")  # random weights again, on the same inputs
+    await pilot.pause()
+    assert app.explorer.scenario.weights == () and "random, seed 0" in status(app)
+    assert "GRU reset after" in status(app)  # the conventions stay as they were
+    cell = gru_tui.random_cell("gru", 1, 4, seed=0, reset="after")
+    np.testing.assert_array_equal(app.explorer.traces["gru"]["h"], cell.run(xs)["h"])
 
 
 @checks("toggle_reset")

@@ -55,7 +55,8 @@ async def test_a_sweep_down_to_10x5_and_back_up():
     app = GruTuiApp()
     async with app.run_test(size=SWEEP[0]) as pilot:
         for width, height in SWEEP:
-            await pilot.resize_terminal(width, height)  # (waits for the new layout)
+            await pilot.resize_terminal(width, height)
+            await pilot.pause()  # and for on_resize to lay the panels out
             check_layout(app, width, height)
             ex = app.explorer
             t, unit, target, component = ex.t, ex.unit, ex.target, ex.component
@@ -98,8 +99,10 @@ async def test_growing_back_restores_the_panels():
     app = GruTuiApp()
     async with app.run_test(size=(100, 60)) as pilot:
         await pilot.resize_terminal(30, 10)
+        await pilot.pause()  # and for on_resize to lay the panels out
         assert app.main.has_class("too-small")
         await pilot.resize_terminal(100, 60)
+        await pilot.pause()  # and for on_resize to lay the panels out
         assert not app.main.has_class("too-small")
         text = screen_text(app)
         assert "x_t    1" in text and "+0.5000" in text
@@ -111,10 +114,12 @@ async def test_wide_from_120_columns():
     async with app.run_test(size=(119, 50)) as pilot:
         assert not app.main.has_class("wide")
         await pilot.resize_terminal(120, 50)
+        await pilot.pause()  # and for on_resize to lay the panels out
         assert app.main.has_class("wide")
         gru, lstm = (app.main.query_one(f"#panel-{m}", ModelPanel) for m in ("gru", "lstm"))
         assert gru.region.y == lstm.region.y and gru.region.x < lstm.region.x  # side by side
         await pilot.resize_terminal(119, 50)
+        await pilot.pause()  # and for on_resize to lay the panels out
         assert not app.main.has_class("wide")
         assert gru.region.x == lstm.region.x and gru.region.y < lstm.region.y  # stacked
 
@@ -140,6 +145,7 @@ async def test_a_sweep_with_64_units_and_every_model():
     async with app.run_test(size=(200, 60)) as pilot:
         for width, height in SWEEP[::3]:
             await pilot.resize_terminal(width, height)
+            await pilot.pause()  # and for on_resize to lay the panels out
             await pilot.press("right", "x")
             check_layout(app, width, height)
             if not app.main.has_class("too-small"):

@@ -3,13 +3,19 @@ layer's inputs in processing order, and every key answered without a crash."""
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 from safetensors.numpy import save_file
+from textual.widgets import Input, Label, OptionList
 
 import gru_tui
 from gru_tui.app.app import GruTuiApp
 from gru_tui.app.keys import KEYS
+from gru_tui.app.screens import LoadScreen
+from gru_tui.explorer import Explorer
+from gru_tui.io.session import load_session
 from gru_tui.io.weights import load_layer
 from gru_tui.scenario import Scenario
 
@@ -33,11 +39,11 @@ def weights_file(tmp_path, kind, H=3, D=2):
                                              ("lstm", "net.rnn.l0"),
                                              ("rnn", "net.rnn.l0_reverse")])
 async def test_app_runs_a_loaded_layer(tmp_path, monkeypatch, kind, layer):
-    monkeypatch.chdir(tmp_path)  # S would save a session here (it refuses, for now)
+    monkeypatch.chdir(tmp_path)  # S saves a session here
     path = weights_file(tmp_path, kind)
     loaded = load_layer(path, layer)
     reset = "after" if kind == "gru" else "before"
-    scenario = Scenario(models=(kind,), reset=reset, preset="sine", weights=loaded)
+    scenario = Scenario(models=(kind,), reset=reset, preset="sine", weights=(loaded,))
     app = GruTuiApp(scenario)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
@@ -57,6 +63,47 @@ async def test_app_runs_a_loaded_layer(tmp_path, monkeypatch, kind, layer):
             await pilot.press("escape")
         assert ex.visible == (kind,)
         messages = [str(n.message) for n in app._notifications]
-        assert any("only a" in m for m in messages)
-        assert any("cannot be saved yet" in m for m in messages)
-        assert not list(tmp_path.glob("gru-tui-session-*"))
+        assert any("hold no" in m for m in messages)
+        # S saved a session that names the file and the layer, and reopens to the same run
+        [saved] = tmp_path.glob("gru-tui-session-*.json")
+        data = json.loads(saved.read_text())
+        assert data["weights"] == [{"file": str(path.resolve()), "layer": layer}]
+        assert "seed" not in data
+        given = ex.scenario.inputs[::-1] if loaded.reverse else ex.scenario.inputs
+        np.testing.assert_array_equal(data["inputs"], given)  # not in processing order
+        session = load_session(saved)
+        again = Explorer(session.scenario, visible=session.scenario.models)
+        np.testing.assert_array_equal(again.traces[kind]["h"], ex.traces[kind]["h"])
+
+
+async def test_l_loads_a_file_and_its_chosen_layer_and_a_bad_path_changes_nothing(tmp_path):
+    path = weights_file(tmp_path, "lstm")  # two layers: net.rnn.l0 and its reverse
+    app = GruTuiApp()
+    async with app.run_test(size=SIZE) as pilot:
+        before = app.explorer
+        await pilot.press("l", "tab")
+        await pilot.press(*str(tmp_path / "missing.npz"), "enter")
+        await pilot.pause()
+        assert isinstance(app.screen, LoadScreen)  # still open, saying why
+        error = str(app.screen.query_one("#load-error", Label).content)
+        assert "missing.npz" in error and "no such file" in error
+        assert app.explorer is before and before.visible == ("gru", "lstm")
+        field = app.screen.query_one("#load-path", Input)
+        field.value = str(path)
+        await pilot.press("enter")
+        await pilot.pause()
+        choices = app.screen.query_one("#load-choices", OptionList)
+        assert choices.option_count == 2 and choices.highlighted == 0  # the forward one
+        await pilot.press("down", "enter")
+        await pilot.pause()
+        ex = app.explorer
+        assert not isinstance(app.screen, LoadScreen)
+        assert ex.visible == ("lstm",) and ex.input_size == 2 and ex.hidden_size == 3
+        assert "lstm.safetensors: net.rnn.l0_reverse" in str(app.screen.query_one("#status")
+                                                            .render())
+        np.testing.assert_array_equal(ex.scenario.h0, [0.2, 0.4, -0.1])  # H = 3: they stay
+        expected = gru_tui.load(path, layer="net.rnn.l0_reverse").run(ex.xs, ex.scenario.h0,
+                                                                      ex.scenario.c0)
+        np.testing.assert_array_equal(ex.traces["lstm"]["c"], expected["c"])
+        await pilot.press("right", "plus")  # and it edits like any run
+        assert ex.xs[1, 0] == pytest.approx(expected["x"][1, 0] + 0.1)

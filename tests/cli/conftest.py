@@ -111,6 +111,18 @@ class CLI:
         return run_cli(*args, **kwargs).records()
 
     @staticmethod
+    def assert_bad(result: Result, *needles: str) -> str:
+        """Exit 2, empty stdout, one stderr line holding every needle; returns the line."""
+        assert "Traceback" not in result.stderr + result.stdout, result.stderr
+        assert result.returncode == 2, (result.args, result.returncode, result.stderr)
+        assert result.stdout == "", result.args
+        lines = result.stderr.splitlines()
+        assert len(lines) == 1 and lines[0].strip(), result.stderr
+        for needle in needles:
+            assert needle in lines[0], (needle, lines[0])
+        return lines[0]
+
+    @staticmethod
     def many(runs: dict[str, tuple[list[str], dict]]) -> dict[str, Result]:
         """Several independent runs at once, {name: (args, keywords of cli)} → {name: Result}.
 

@@ -13,7 +13,8 @@ CHUNKS = [1, 2, 3, 5, 7, 16, 4096]
 
 
 def test_the_documented_presets_exist():
-    assert set(PRESETS) == {"slides", "sine", "impulse", "step", "noise", "remember"}
+    assert set(PRESETS) == {"slides", "sine", "impulse", "step", "noise", "remember",
+                            "pulses"}
     for name, preset in PRESETS.items():
         assert preset.name == name
         assert preset.steps > 0 and preset.summary
@@ -111,6 +112,16 @@ def test_noise_is_reproducible_by_seed_and_differs_by_seed():
     assert a.min() < -0.9 and a.max() > 0.9
     assert abs(a.mean()) < 0.1
     assert len(np.unique(a)) > 400
+
+
+@pytest.mark.parametrize("D", [1, 3])
+def test_pulses_are_sparse_seeded_and_spread_over_both_signs(D):
+    rows = preset_rows("pulses", D, 0, 4000, seed=2)
+    pulses = rows[rows != 0]
+    assert 0.27 < pulses.size / rows.size < 0.33  # a pulse on about 30 % of the steps
+    assert pulses.min() < -0.95 and pulses.max() > 0.95 and abs(pulses.mean()) < 0.05
+    assert not np.array_equal(rows, preset_rows("pulses", D, 0, 4000, seed=3))
+    np.testing.assert_array_equal(rows, preset_rows("pulses", D, 0, 4000, seed=2))
 
 
 @pytest.mark.parametrize("name", ["sine", "impulse", "step", "remember", "slides"])
