@@ -170,7 +170,7 @@ class Scenario:
         stored = self.weights[0].initial_h if len(self.weights) == 1 else None
         if h0 is None and stored is not None:
             h0 = np.asarray(stored[0], dtype=np.float64)
-        stored_c = None if self.weights is None else getattr(self.weights, "initial_c", None)
+        stored_c = self.weights[0].initial_c if len(self.weights) == 1 else None
         if c0 is None and stored_c is not None:
             c0 = np.asarray(stored_c[0], dtype=np.float64)
         if self.builtin and self.hidden_size == len(SLIDE_H0):
