@@ -65,8 +65,9 @@ ZOpt = Annotated[ZWeights | None, typer.Option(
 DTypeOpt = Annotated[DType | None, typer.Option(
     "--dtype", help="Floating-point precision. \\[default: float64]")]
 WeightsOpt = Annotated[str | None, typer.Option(
-    "--weights", "-w", help="A PyTorch state dict (.safetensors or .npz) or an ONNX model "
-    "(.onnx): run its recurrent layer instead of random weights.")]
+    "--weights", "-w", help="A PyTorch state dict (.safetensors or .npz), an ONNX model "
+    "(.onnx) or a Keras file (.keras, .weights.h5, Keras 2 .h5): run its recurrent layer "
+    "instead of random weights.")]
 LayerOpt = Annotated[str | None, typer.Option(
     "--layer", "-l", help="Which layer of --weights: a name or an index as `gru-tui inspect` "
     "lists them. \\[default: the first forward layer]")]

@@ -164,11 +164,15 @@ class Scenario:
 
     def initial_states(self) -> tuple[np.ndarray | None, np.ndarray | None]:
         """(h0, c0): as given; the slides' states on the built-in example; an ONNX node's
-        stored initial_h (its first batch row) for a layer loaded with one; else zeros (None)."""
+        stored initial_h / initial_c (their first batch row) for a layer loaded with them;
+        else zeros (None)."""
         h0, c0 = self.h0, self.c0
         stored = self.weights[0].initial_h if len(self.weights) == 1 else None
         if h0 is None and stored is not None:
             h0 = np.asarray(stored[0], dtype=np.float64)
+        stored_c = self.weights[0].initial_c if len(self.weights) == 1 else None
+        if c0 is None and stored_c is not None:
+            c0 = np.asarray(stored_c[0], dtype=np.float64)
         if self.builtin and self.hidden_size == len(SLIDE_H0):
             h0 = SLIDE_H0 if h0 is None else h0
             c0 = SLIDE_C0 if c0 is None else c0

@@ -1,7 +1,7 @@
 """The GRU / LSTM / RNN nodes of an ONNX model as :class:`~gru_tui.io.weights.Layer` records.
 
 The model is read with ``onnx.load`` (a protobuf: nothing in it is executed). A node's W, R,
-and optionally B, P and initial_h must be stored in the file, as initializers or Constant
+and optionally B, P, initial_h and initial_c must be stored in the file, as initializers or Constant
 nodes; an input computed at run time is refused. ONNX stacks W [dirs, g·H, D],
 R [dirs, g·H, H], B [dirs, 2·g·H] (input biases, then recurrent ones) and P [dirs, 3·H] with
 gate rows z, r, h (GRU), i, o, f, c (LSTM) and peepholes i, o, f. A bidirectional node gives
@@ -28,7 +28,7 @@ ACTIVATIONS = {"GRU": ("Sigmoid", "Tanh"), "LSTM": ("Sigmoid", "Tanh", "Tanh"),
                "RNN": ("Tanh",)}
 DIRECTIONS = ("forward", "reverse", "bidirectional")
 # The node's inputs by position (the LSTM alone has initial_c and P).
-POSITIONS = {"W": 1, "R": 2, "B": 3, "initial_h": 5, "P": 7}
+POSITIONS = {"W": 1, "R": 2, "B": 3, "initial_h": 5, "initial_c": 6, "P": 7}
 
 
 def read_onnx_layers(path: Path) -> list[Layer]:
@@ -145,6 +145,7 @@ def _node_layers(path: Path, node, label: str, stored: dict, array) -> list[Laye
     B = tensor("B", False)
     P = tensor("P", False) if op == "LSTM" else None
     h0 = tensor("initial_h", False)
+    c0 = tensor("initial_c", False) if op == "LSTM" else None
 
     def shape_error(role: str, value: np.ndarray, expected: str) -> InputError:
         return InputError(f"{where}: {role} has shape {value.shape}, expected {expected}")
@@ -163,12 +164,18 @@ def _node_layers(path: Path, node, label: str, stored: dict, array) -> list[Laye
         raise shape_error("B", B, f"({dirs}, {2 * g * H})")
     if P is not None and P.shape != (dirs, 3 * H):
         raise shape_error("P", P, f"({dirs}, {3 * H})")
-    if h0 is not None:
-        layout = attrs.get("layout", 0)
-        if h0.ndim != 3 or h0.shape[2] != H or h0.shape[layout] != dirs:
-            raise shape_error("initial_h", h0,
+    layout = attrs.get("layout", 0)
+
+    def state(role: str, value: np.ndarray | None) -> np.ndarray | None:
+        """initial_h / initial_c as [dirs, batch, H], whatever the layout."""
+        if value is None:
+            return None
+        if value.ndim != 3 or value.shape[2] != H or value.shape[layout] != dirs:
+            raise shape_error(role, value,
                               f"({dirs}, batch, {H})" if layout == 0 else f"(batch, {dirs}, {H})")
-        h0 = h0 if layout == 0 else h0.transpose(1, 0, 2)
+        return value if layout == 0 else value.transpose(1, 0, 2)
+
+    h0, c0 = state("initial_h", h0), state("initial_c", c0)
 
     kind = op.lower()
     reset = "after" if linear_before_reset else "before"
@@ -178,8 +185,9 @@ def _node_layers(path: Path, node, label: str, stored: dict, array) -> list[Laye
         convention = "peepholes" if P is not None else "standard"
     else:
         convention = "tanh"
-    if h0 is not None:
-        convention += ", initial_h stored"
+    stored = [role for role, value in (("initial_h", h0), ("initial_c", c0)) if value is not None]
+    if stored:
+        convention += f", {' and '.join(stored)} stored"
     layers = []
     for d in range(dirs):
         reverse = direction == "reverse" or d == 1
@@ -195,5 +203,6 @@ def _node_layers(path: Path, node, label: str, stored: dict, array) -> list[Laye
             parameters=sum(int(t[d].size) for t in (W, R, B, P) if t is not None),
             path=str(path), tensors=tensors, order=ORDERS[op], reset=reset, framework="ONNX",
             initial_h=None if h0 is None else h0[d],
+            initial_c=None if c0 is None else c0[d],
         ))
     return layers

@@ -31,7 +31,7 @@ CONVENTIONS = {"gru": "reset after", "lstm": "standard", "rnn": "tanh"}
 _NAME = re.compile(r"^(?P<prefix>(?:.*\.)?)(?P<role>weight_ih|weight_hh|weight_hr|bias_ih|bias_hh)"
                    r"(?:_l(?P<layer>\d+)(?P<reverse>_reverse)?)?$")
 _PICKLED = (".pt", ".pth", ".bin", ".ckpt", ".pkl", ".pickle")
-_LATER = {".keras": "Keras", ".h5": "Keras", ".hdf5": "Keras"}
+_KERAS = (".keras", ".h5", ".hdf5")
 
 
 @dataclass(frozen=True, eq=False)
@@ -41,8 +41,9 @@ class Layer:
     ``tensors`` holds weight_ih, weight_hh and optionally bias_ih, bias_hh (and, for an ONNX
     LSTM, peepholes: P's 3·H values in ONNX's order i, o, f), their gate rows in ``order``
     (None: PyTorch's). ``reset`` is where the file's GRU places its reset gate. ``initial_h``
-    is an ONNX node's stored initial state for this direction ([batch, H]), kept for
-    inspection only: runs start from the caller's h0 (zeros when none is given).
+    and ``initial_c`` are an ONNX node's stored initial states for this direction
+    ([batch, H]): `gru-tui` and `gru-tui step` start from their first row unless --h0 / --c0
+    are given (Scenario.initial_states); a cell from ``cell()`` starts from the caller's.
     """
 
     name: str
@@ -58,6 +59,7 @@ class Layer:
     reset: str = "after"  # a GRU's reset placement in its framework
     framework: str = "PyTorch"
     initial_h: np.ndarray | None = field(default=None, repr=False)
+    initial_c: np.ndarray | None = field(default=None, repr=False)
 
     @property
     def reverse(self) -> bool:
@@ -94,14 +96,19 @@ class Layer:
 
 
 def read_layers(path: str | Path) -> list[Layer]:
-    """Every recurrent layer of a PyTorch state dict in a .safetensors or .npz file, or of the
-    GRU / LSTM / RNN nodes of an .onnx model."""
+    """Every recurrent layer of a PyTorch state dict in a .safetensors or .npz file, of the
+    GRU / LSTM / RNN nodes of an .onnx model, or of a Keras .keras / .h5 file."""
     path = Path(path)
     if path.suffix.lower() == ".onnx":
         from gru_tui.io.onnx_layers import read_onnx_layers
 
         check_file(path)
         return read_onnx_layers(path)
+    if path.suffix.lower() in _KERAS:
+        from gru_tui.io.keras_layers import read_keras_layers
+
+        check_file(path)
+        return read_keras_layers(path)
     tensors = read_tensors(path)
     groups: dict[tuple[str, int | None, bool], dict[str, tuple[str, np.ndarray]]] = {}
     prefixes: list[str] = []
@@ -216,9 +223,6 @@ def read_tensors(path: Path) -> dict[str, np.ndarray]:
     if suffix in _PICKLED:
         raise InputError(f"{path} is a pickle (torch.save); gru-tui never unpickles: save "
                          "the state dict with safetensors.torch.save_file")
-    if suffix in _LATER:
-        raise InputError(f"{path}: reading {_LATER[suffix]} files is not supported yet; "
-                         "use a PyTorch state dict in .safetensors or .npz")
     if suffix == ".npz" or (suffix != ".safetensors" and head.startswith(b"PK")):
         return _read_npz(path)
     if suffix == ".safetensors" or _looks_like_safetensors(head, size):

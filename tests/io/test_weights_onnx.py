@@ -29,7 +29,7 @@ TOL = {"float64": 1e-10, "float32": 1e-5}
 
 
 def build(op, D=3, H=4, dirs=1, dtype="float64", seed=0, bias=True, peepholes=False,
-          initial_h=None, name="rnn1", computed=(), constants=(), **attrs):
+          initial_h=None, name="rnn1", computed=(), constants=(), initial_c=None, **attrs):
     """A one-node model: X [T, 1, D] is the graph's input, W, R, B (P, initial_h) are
     initializers (or Constant nodes, or graph inputs when listed in `computed`)."""
     rng = np.random.default_rng(seed)
@@ -40,6 +40,8 @@ def build(op, D=3, H=4, dirs=1, dtype="float64", seed=0, bias=True, peepholes=Fa
         arrays["B"] = rng.uniform(-0.8, 0.8, (dirs, 2 * g * H))
     if initial_h is not None:
         arrays["initial_h"] = np.asarray(initial_h)
+    if initial_c is not None:
+        arrays["initial_c"] = np.asarray(initial_c)
     if peepholes:
         arrays["P"] = rng.uniform(-0.8, 0.8, (dirs, 3 * H))
     arrays = {k: v.astype(dtype) for k, v in arrays.items()}
@@ -350,3 +352,49 @@ def test_cli_starts_from_a_stored_initial_h(cli, tmp_path):
     assert given[0]["h_prev"] == [0.0] * 4
     zeros = gru_tui.load(path).run(xs)["h"]  # the API starts from zeros unless told
     np.testing.assert_allclose([r["h"] for r in given], zeros, rtol=0, atol=1e-12)
+
+
+def test_initial_c_is_read_like_initial_h(tmp_path):
+    c0 = np.array([[[0.3, -0.6, 0.2, 0.9]], [[-0.1, 0.4, -0.7, 0.5]]])  # [dirs, batch, H]
+    model, _ = build("LSTM", direction="bidirectional", dirs=2, initial_c=c0.transpose(1, 0, 2),
+                     layout=1)
+    layers = read_layers(save(model, tmp_path))
+    for d, layer in enumerate(layers):
+        np.testing.assert_array_equal(layer.initial_c, c0[d])
+        assert layer.initial_h is None
+        assert layer.convention == "standard, initial_c stored"
+    wrong, _ = build("LSTM", initial_c=np.zeros((1, 1, 3)))
+    with pytest.raises(InputError, match=r"initial_c has shape \(1, 1, 3\), expected "
+                                         r"\(1, batch, 4\)"):
+        read_layers(save(wrong, tmp_path, "wrong.onnx"))
+
+
+def test_cli_starts_from_a_stored_initial_c(cli, tmp_path):
+    h0 = np.array([[[0.5, -0.2, 0.1, 0.3]], [[-0.4, 0.6, 0.2, -0.1]]])
+    c0 = np.array([[[0.3, -0.6, 0.2, 0.9]], [[-0.1, 0.4, -0.7, 0.5]]])
+    model, _ = build("LSTM", direction="bidirectional", dirs=2, initial_h=h0, initial_c=c0,
+                     peepholes=True, name="lstm")
+    path = save(model, tmp_path)
+    xs = np.random.default_rng(5).uniform(-1, 1, (5, 3)).round(3)
+    inline = ";".join(",".join(str(v) for v in row) for row in xs)
+    step = ["step", "--json", "-i", inline, "--weights", str(path)]
+    results = cli.many({
+        "inspect": (["inspect", str(path), "--json"], {}),
+        "forward": (step, {}),
+        "reverse": ([*step, "--layer", "lstm_reverse"], {}),
+        "given": ([*step, "--c0", "0,0,0,0"], {}),
+    })
+    listed = json.loads(results["inspect"].stdout)
+    assert [item["convention"] for item in listed] == [
+        "peepholes, initial_h and initial_c stored"] * 2
+    expected = reference_y(model, xs)  # onnx.reference starts from initial_h and initial_c
+    forward, backward = results["forward"].records(), results["reverse"].records()
+    assert forward[0]["c_prev"] == c0[0, 0].tolist()
+    assert backward[0]["c_prev"] == c0[1, 0].tolist()
+    np.testing.assert_allclose([r["h"] for r in forward], expected[:, 0], rtol=0, atol=1e-10)
+    np.testing.assert_allclose([r["h"] for r in backward], expected[::-1, 1], rtol=0,
+                               atol=1e-10)
+    given = results["given"].records()  # --c0 wins over the stored state; h0 still stored
+    assert given[0]["c_prev"] == [0.0] * 4 and given[0]["h_prev"] == h0[0, 0].tolist()
+    zeros_c = gru_tui.load(path).run(xs, h0=h0[0, 0])["h"]
+    np.testing.assert_allclose([r["h"] for r in given], zeros_c, rtol=0, atol=1e-12)

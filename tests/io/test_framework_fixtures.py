@@ -1,0 +1,182 @@
+"""SPEC §4: files written by the real Keras and PyTorch, and the outputs THEY computed.
+
+tests/fixtures/make_fixtures.py wrote them once (how, with which versions: its docstring);
+neither framework is needed here. Every layer is run through gru_tui.load (and the command
+line) in float32 and must reproduce the framework's recorded outputs per step to 1e-5.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+
+pytest.importorskip("h5py")
+
+import gru_tui
+from gru_tui.io.weights import read_layers
+
+FIXTURES = Path(__file__).parent.parent / "fixtures"
+TOLERANCE = 1e-5
+
+
+def expected(name: str) -> dict[str, np.ndarray]:
+    with np.load(FIXTURES / f"{name}.expected.npz", allow_pickle=False) as archive:
+        return {key: archive[key] for key in archive.files}
+
+
+def run(path: Path, layer, xs: np.ndarray) -> np.ndarray:
+    """h per step, in the order of `xs` (a reverse layer is fed xs[::-1] and turned back)."""
+    cell = gru_tui.load(path, layer=layer, dtype="float32")
+    if cell.reverse:
+        return cell.run(xs[::-1])["h"][::-1]
+    return cell.run(xs)["h"]
+
+
+def close(mine, theirs) -> None:
+    np.testing.assert_allclose(mine, theirs, rtol=0, atol=TOLERANCE)
+
+
+def run_cli(*args: str) -> SimpleNamespace:
+    """`python -m gru_tui ARGS` as a shell runs it: exit code, stdout, stderr."""
+    env = {k: v for k, v in os.environ.items() if k not in ("NO_COLOR", "FORCE_COLOR",
+                                                            "COLUMNS", "LINES")}
+    done = subprocess.run([sys.executable, "-m", "gru_tui", *args], capture_output=True,
+                          text=True, stdin=subprocess.DEVNULL, env=env, timeout=300)
+
+    def records() -> list[dict]:
+        assert done.returncode == 0 and done.stderr == "", done.stderr
+        return [json.loads(line) for line in done.stdout.splitlines()]
+
+    return SimpleNamespace(returncode=done.returncode, stdout=done.stdout, stderr=done.stderr,
+                           records=records)
+
+
+@pytest.fixture
+def cli() -> SimpleNamespace:
+    def many(runs: dict) -> dict:
+        with ThreadPoolExecutor(max_workers=max(2, os.cpu_count() or 2)) as pool:
+            futures = {name: pool.submit(run_cli, *args) for name, (args, _) in runs.items()}
+            return {name: future.result() for name, future in futures.items()}
+
+    return SimpleNamespace(many=many)
+
+
+SINGLE = [("keras_gru_after", "gru", "reset after"), ("keras_gru_before", "gru", "reset before"),
+          ("keras_lstm", "lstm", "standard"), ("keras_simple_rnn", "rnn", "tanh")]
+
+
+@pytest.mark.parametrize("suffix", [".keras", ".weights.h5"])
+@pytest.mark.parametrize(("name", "kind", "convention"), SINGLE)
+def test_keras_single_layers(name, kind, convention, suffix):
+    path = FIXTURES / f"{name}{suffix}"
+    numbers = expected(name)
+    layers = read_layers(path)
+    assert len(layers) == 1
+    layer = layers[0]
+    assert (layer.kind, layer.input_size, layer.hidden_size) == (kind, 3, 4)
+    assert layer.convention == convention and layer.framework == "Keras"
+    g = {"gru": 3, "lstm": 4, "rnn": 1}[kind]
+    two_biases = convention == "reset after"
+    assert layer.parameters == g * (3 * 4 + 4 * 4 + (2 if two_biases else 1) * 4)
+    (output,) = [key for key in numbers if key != "x"]
+    close(run(path, None, numbers["x"]), numbers[output])
+
+
+@pytest.mark.parametrize("suffix", [".keras", ".weights.h5"])
+def test_keras_bidirectional_and_go_backwards(suffix):
+    path = FIXTURES / f"keras_stack{suffix}"
+    numbers = expected("keras_stack")
+    layers = read_layers(path)
+    names = [layer.name for layer in layers]
+    assert names[2] == "back_lstm" and len(names) == 3  # the Dense head is not listed
+    assert names[0].startswith("bi/forward_") and names[1].startswith("bi/backward_")
+    assert [layer.direction for layer in layers[:2]] == ["forward", "reverse"]
+    x = numbers["x"]
+    forward, backward = run(path, 0, x), run(path, 1, x)
+    close(forward, numbers["bi/forward"])
+    close(backward, numbers["bi/backward"])
+    inner = np.concatenate([numbers["bi/forward"], numbers["bi/backward"]], axis=1)
+    lstm = gru_tui.load(path, layer="back_lstm", dtype="float32")
+    assert lstm.input_size == 8
+    # go_backwards is in config.json: the .keras layer is reverse; a bare .weights.h5 cannot
+    # say, so its layer is listed forward and we reverse it here, as Keras ran it.
+    assert lstm.reverse is (suffix == ".keras")
+    # Keras returns a go_backwards layer's sequence in its processing order.
+    close(lstm.run(inner[::-1])["h"], numbers["back_lstm"])
+
+
+def test_keras_legacy_h5_saved_by_keras():
+    path = FIXTURES / "keras_legacy.h5"
+    numbers = expected("keras_legacy")
+    layers = read_layers(path)
+    assert [(la.name, la.kind, la.convention, la.input_size, la.parameters) for la in layers] == [
+        ("gru_before", "gru", "reset before", 3, 3 * (3 * 4 + 4 * 4 + 4)),
+        ("rnn", "rnn", "tanh", 4, 4 * 4 + 4 * 4 + 4)]
+    close(run(path, "gru_before", numbers["x"]), numbers["gru_before"])
+    close(run(path, "rnn", numbers["gru_before"]), numbers["rnn"])
+
+
+def test_torch_stacked_bidirectional_gru():
+    path = FIXTURES / "torch_gru.safetensors"
+    numbers = expected("torch_gru")
+    x = numbers["x"]
+    l0 = np.concatenate([run(path, "l0", x), run(path, "l0_reverse", x)], axis=1)
+    l1 = np.concatenate([run(path, "l1", l0), run(path, "l1_reverse", l0)], axis=1)
+    close(l1, numbers["output"])
+    # h_n: layer 0 forward ends at t = T, reverse at t = 1; then layer 1
+    close(np.stack([l0[-1, :4], l0[0, 4:], l1[-1, :4], l1[0, 4:]]), numbers["h_n"])
+
+
+@pytest.mark.parametrize("name", ["torch_lstm", "torch_rnn"])
+def test_torch_single_layers(name):
+    path = FIXTURES / f"{name}.safetensors"
+    numbers = expected(name)
+    cell = gru_tui.load(path, dtype="float32")
+    trace = cell.run(numbers["x"])
+    close(trace["h"], numbers["output"])
+    close(trace["h"][-1], numbers["h_n"][0])
+    if "c_n" in numbers:
+        close(trace["c"][-1], numbers["c_n"][0])
+
+
+def test_fixtures_through_the_command_line(cli, tmp_path):
+    runs = {}
+    for name, suffix in [("keras_gru_after", ".keras"), ("keras_gru_before", ".weights.h5"),
+                         ("keras_lstm", ".keras"), ("keras_simple_rnn", ".keras"),
+                         ("torch_lstm", ".safetensors")]:
+        np.save(tmp_path / f"{name}.npy", expected(name)["x"])
+        runs[name] = (["step", "--json", "--dtype", "float32", "--weights",
+                       str(FIXTURES / f"{name}{suffix}"), "-i", str(tmp_path / f"{name}.npy")],
+                      {})
+    np.save(tmp_path / "stack.npy", expected("keras_stack")["x"])
+    runs["backward"] = (["step", "--json", "--dtype", "float32", "--weights",
+                         str(FIXTURES / "keras_stack.keras"), "--layer", "1",
+                         "-i", str(tmp_path / "stack.npy")], {})
+    runs["inspect"] = (["inspect", "--json", str(FIXTURES / "keras_stack.keras")], {})
+    results = cli.many(runs)
+    for name in runs:
+        if name in ("backward", "inspect"):
+            continue
+        numbers = expected(name)
+        theirs = numbers["output"] if "output" in numbers else next(
+            v for k, v in numbers.items() if k != "x")
+        records = results[name].records()
+        assert [r["t"] for r in records] == list(range(1, 7))
+        close(np.array([r["h"] for r in records]), theirs)
+    backward = results["backward"].records()
+    numbers = expected("keras_stack")
+    np.testing.assert_array_equal([r["x"] for r in backward], numbers["x"][::-1])
+    close(np.array([r["h"] for r in backward]), numbers["bi/backward"][::-1])
+    listed = json.loads(results["inspect"].stdout)
+    assert [(item["kind"], item["direction"], item["input_size"], item["hidden_size"],
+             item["convention"], item["parameters"]) for item in listed] == [
+        ("gru", "forward", 3, 4, "reset after", 108), ("gru", "reverse", 3, 4, "reset after", 108),
+        ("lstm", "reverse", 8, 4, "standard", 4 * 4 * (8 + 4 + 1))]
