@@ -2,7 +2,7 @@
 
     import gru_tui
     cell = gru_tui.random_cell("gru", input_size=3, hidden_size=3, seed=0)
-    cell = gru_tui.load("model.safetensors", layer=None)   # a PyTorch state dict, or .onnx
+    cell = gru_tui.load("model.safetensors", layer=None)   # PyTorch, ONNX or Keras
     trace = cell.run(xs, h0=None, c0=None)
     trace["h"], trace["reset"], ...
     gru_tui.memory_profile(trace).sensitivity   # ‖∂h_T/∂x_t‖_F for t = 1..T

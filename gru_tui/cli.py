@@ -323,7 +323,8 @@ def _quiet_on_closed_pipe():
 @app.command()
 def inspect(
     file: Annotated[str, typer.Argument(
-        help="A PyTorch state dict (.safetensors or .npz) or an ONNX model (.onnx).")],
+        help="A PyTorch state dict (.safetensors, .npz), an ONNX model (.onnx) or a Keras "
+             "file (.keras, .weights.h5, .h5).")],
     json_out: Annotated[bool, typer.Option("--json", help="A JSON list, one object per layer.")
                         ] = False,
 ) -> None:
