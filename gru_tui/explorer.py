@@ -17,13 +17,14 @@ import numpy as np
 from gru_tui.engine import CELLS, Trace
 from gru_tui.errors import InputError
 from gru_tui.io.examples import EXAMPLES
-from gru_tui.io.presets import PRESETS
+from gru_tui.io.presets import PRESETS, keep_gates_open
 from gru_tui.scenario import DEFAULT_MODELS, MODELS, Scenario
 
 TARGETS = ("x", "h0", "c0")  # what the component cursor edits
 TARGET_TITLES = {"x": "x_t", "h0": "h_0", "c0": "C_0"}
 MAX_EDIT = 1e4  # larger values saturate every gate; the app refuses them
 MAX_STEPS = 10_000
+SCALE_RANGE = (1e-3, 1e3)  # the U scale's keys and dialog stay within this
 
 
 @dataclass
@@ -268,6 +269,24 @@ class Explorer:
     def set_recurrent_scale(self, scale: float) -> None:
         """Multiply every U by `scale` (kept to six significant digits)."""
         self._change(recurrent_scale=float(f"{float(scale):.6g}"))
+
+    def scale_recurrent(self, factor: float) -> None:
+        """Multiply the U scale by `factor`, within SCALE_RANGE."""
+        scale = self.scenario.recurrent_scale * factor
+        self.set_recurrent_scale(min(max(scale, SCALE_RANGE[0]), SCALE_RANGE[1]))
+
+    @property
+    def keep_gates_open(self) -> bool:
+        """True when the GRU's and the LSTM's keep gates have the memory view's offsets."""
+        offsets = keep_gates_open(self.scenario.z_weights)
+        return all(self.bias_offset(model, gate) == value for model, gate, value in offsets)
+
+    def toggle_keep_gates(self) -> None:
+        """Open the keep gates as training does (GRU z, LSTM f: ±2 on the bias), or close
+        them back to the weights' own biases."""
+        opening = not self.keep_gates_open
+        for model, gate, value in keep_gates_open(self.scenario.z_weights):
+            self.set_bias_offset(model, gate, value if opening else 0.0)
 
     def toggle_model(self, model: str) -> None:
         """Show or hide a model; one always stays."""

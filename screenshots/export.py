@@ -14,6 +14,7 @@ from pathlib import Path
 
 from gru_tui.app.app import GruTuiApp
 from gru_tui.io.examples import example_layers
+from gru_tui.io.presets import keep_gates_open
 from gru_tui.scenario import Scenario
 
 HERE = Path(__file__).resolve().parent
@@ -37,6 +38,9 @@ SHOTS = (
     ("worked-example", (160, 48), ("right", "w")),
     ("help", (100, 40), ("question_mark",)),
     ("heat-strips", (120, 32), (), Scenario(hidden=64)),
+    ("memory", (120, 40), ("m",),
+     Scenario(preset="remember", models=("rnn", "gru", "lstm"), bias_offsets=keep_gates_open(),
+              recurrent_scale=0.512)),
     ("example-hold", (140, 40), ("right",) * 8,
      Scenario(preset="pulses", reset="after", weights=example_layers("hold"), example="hold")),
 )

@@ -24,6 +24,7 @@ from gru_tui.app.screens import (
 )
 from gru_tui.app.widgets import (
     InputPanel,
+    MemoryPanel,
     ModelPanel,
     Panel,
     StatusBar,
@@ -212,6 +213,24 @@ class GruTuiApp(App[None]):
         if self._try(self.explorer.toggle_model, model):
             self.main.show_models()
 
+    def action_toggle_memory(self) -> None:
+        main = self.main
+        main.memory = not main.memory
+        panel = main.query_one(MemoryPanel)
+        panel.display = main.memory
+        if main.memory:
+            panel.update_profiles()
+        main.lay_out()
+
+    def action_keep_gates(self) -> None:
+        if self._try(self.explorer.toggle_keep_gates):
+            self.notify("Keep gates open: GRU z and LSTM f biases ±2" if
+                        self.explorer.keep_gates_open else "Keep gates as the weights have them",
+                        timeout=2)
+
+    def action_scale_u(self, factor: float) -> None:
+        self._try(self.explorer.scale_recurrent, factor)  # the status line shows the scale
+
     def action_toggle_strips(self) -> None:
         self.main.strips = not self.main.strips
         self.main.lay_out()
@@ -273,6 +292,7 @@ class MainScreen(Screen):
     notes: reactive[bool] = reactive(False)
     strip_rows: reactive[int] = reactive(1)
     strips: reactive[bool] = reactive(False)
+    memory: reactive[bool] = reactive(False)
 
     def compose(self) -> ComposeResult:
         yield StatusBar(id="status").data_bind(MainScreen.revision)
@@ -283,6 +303,7 @@ class MainScreen(Screen):
                 for model in MODELS:
                     yield ModelPanel(model).data_bind(MainScreen.revision, MainScreen.mode,
                                                       MainScreen.notes, MainScreen.strip_rows)
+        yield MemoryPanel(id="memory").data_bind(MainScreen.revision)
         yield Timeline(id="timeline").data_bind(MainScreen.revision)
         yield Static(id="too-small")
         yield Footer()
@@ -313,7 +334,8 @@ class MainScreen(Screen):
         ex = self.app.explorer
         shown = [m for m in MODELS if m in ex.visible]
         timeline = len(shown) + 1
-        body = height - 2 - timeline  # status, footer
+        memory = len(ex.traces) + 4 if self.memory else 0  # a row per model, 3 of text, border
+        body = height - 2 - timeline - memory  # status, footer
         vectors = {m: len(ModelPanel(m).vectors) for m in shown}
         H, D = ex.hidden_size, ex.input_size
         inputs = 3 if "lstm" in shown else 2

@@ -220,7 +220,6 @@ class ValueScreen(ModalScreen[str | None]):
         self.dismiss(event.value)
 
 
-SCALE_RANGE = (1e-3, 1e3)  # the U scale the dialog's steps reach
 SLIDE_ORDER = {gate: k for k, gate in enumerate("rznfigoh")}
 
 
@@ -286,9 +285,7 @@ class OffsetsScreen(ModalScreen[None]):
         model, gate = self._selected()
         ex = self.explorer
         if gate is None:
-            factor = 1.25 if delta > 0 else 0.8
-            scale = min(max(ex.scenario.recurrent_scale * factor, SCALE_RANGE[0]), SCALE_RANGE[1])
-            ex.set_recurrent_scale(scale)
+            ex.scale_recurrent(1.25 if delta > 0 else 0.8)
         else:
             ex.set_bias_offset(model, gate, ex.bias_offset(model, gate) + delta)
         self.app.changed()  # type: ignore[attr-defined]

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
+import copy
+import math
+from functools import lru_cache, partial
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -15,6 +17,7 @@ from textual.widget import Widget
 
 from gru_tui.bars import nice_limit, spark
 from gru_tui.console import bar_text
+from gru_tui.engine import MemoryProfile, memory_profile
 from gru_tui.explorer import TARGET_TITLES
 from gru_tui.theme import MODEL_SHORT, MODEL_TITLES, VECTORS, VectorInfo, palette, role_text
 
@@ -332,6 +335,18 @@ class ModelPanel(Panel):
         return Group(*rows)
 
 
+LABEL_WIDTH = 12  # the timeline's and the memory panel's row labels
+
+
+def timeline_window(steps: int, t: int, room: int) -> tuple[int, int, int]:
+    """(start, stop, cells per step) of the steps a timeline row `room` cells wide shows:
+    up to four cells a step when the run is short, else a window centred on t."""
+    cells = max(1, min(4, room // max(steps, 1)))
+    width = max(room // cells, 1)
+    start = min(max(t - width // 2, 0), max(steps - width, 0))
+    return start, min(start + width, steps), cells
+
+
 class Timeline(Widget):
     """The whole sequence: h of the selected unit per model, with a cursor at t."""
 
@@ -347,12 +362,9 @@ class Timeline(Widget):
 
     def render(self) -> Group:
         ex = self.explorer
-        label_width = 12
-        room = max(self.content_size.width - label_width, 1)
-        cells = max(1, min(4, room // max(ex.steps, 1)))  # columns per step: wider when short
-        width = max(room // cells, 1)
-        start = min(max(ex.t - width // 2, 0), max(ex.steps - width, 0))
-        stop = min(start + width, ex.steps)
+        room = max(self.content_size.width - LABEL_WIDTH, 1)
+        start, stop, cells = timeline_window(ex.steps, ex.t, room)
+        label_width = LABEL_WIDTH
         rows = []
         for model in ex.visible:
             h = ex.traces[model]["h"][:, ex.unit]
@@ -368,4 +380,116 @@ class Timeline(Widget):
         marker = " " * ((ex.t - start) * cells) + "▲" + f" t = {ex.t + 1} / {ex.steps}"
         axis.append(marker[:room], style="bold")
         rows.append(axis)
+        return Group(*rows)
+
+
+def scientific(log10_value: float) -> str:
+    """10**log10_value as 3.1e-09, exact far beyond float64's range; 0 for −inf."""
+    if log10_value == -math.inf:
+        return "0"
+    exponent = math.floor(log10_value)
+    mantissa = 10 ** (log10_value - exponent)
+    if mantissa >= 9.95:  # rounds up to the next power
+        mantissa, exponent = 1.0, exponent + 1
+    return f"{mantissa:.1f}e{exponent:+03d}"
+
+
+class MemoryPanel(Widget):
+    """How much the last hidden state still depends on each step's input, ‖∂h_T/∂x_t‖, for
+    every model the app runs, on one log scale across the timeline; below, what one step
+    passes on at t (‖∂h_t/∂h_{t−1}‖, and the LSTM's forget path ‖∂C_t/∂C_{t−1}‖).
+
+    Small runs are profiled at once on every change; large ones in a worker thread, the panel
+    saying so meanwhile, so keys are never held up.
+    """
+
+    revision: reactive[int] = reactive(0)
+    DECADES = 12  # the scale spans this many powers of ten below the largest value
+    AT_ONCE = 2_000_000  # T·S³ below this (a few ms) is computed without a worker
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.profiles: dict[str, MemoryProfile] = {}
+        self.computing = ""  # what a running worker is profiling
+
+    @property
+    def explorer(self) -> Explorer:
+        return self.app.explorer  # type: ignore[attr-defined]
+
+    @property
+    def dark(self) -> bool:
+        return self.app.current_theme.dark
+
+    def watch_revision(self) -> None:
+        if self.display:
+            self.update_profiles()
+
+    def update_profiles(self) -> None:
+        """Profile the current runs: here when small, else in a worker."""
+        traces = self.explorer.traces
+        # the backward pass costs about T·S³, S the state's size (H, or 2H for the LSTM)
+        cost = sum(trace.steps * (trace.hs.shape[1] * (1 if trace.cs is None else 2)) ** 3
+                   for trace in traces.values())
+        if cost <= self.AT_ONCE:
+            self.profiles = {model: memory_profile(trace) for model, trace in traces.items()}
+            self.computing = ""
+            self.refresh(layout=True)  # its height follows what it says
+            return
+        copies = {model: copy.deepcopy(trace) for model, trace in traces.items()}
+        some = next(iter(copies.values()))
+        self.computing = f"computing the memory profile of T = {some.steps}, H = " \
+                         f"{some.hs.shape[1]}…"
+        self.refresh(layout=True)  # its height follows what it says
+        self.run_worker(partial(self._profile_in_worker, copies, self.revision), thread=True,
+                        exclusive=True, group="memory")
+
+    def _profile_in_worker(self, traces: dict, revision: int) -> None:
+        profiles = {model: memory_profile(trace) for model, trace in traces.items()}
+        self.app.call_from_thread(self._profiled, profiles, revision)
+
+    def _profiled(self, profiles: dict[str, MemoryProfile], revision: int) -> None:
+        if revision == self.revision:  # else a newer profile is on its way
+            self.profiles = profiles
+            self.computing = ""
+            self.refresh(layout=True)  # its height follows what it says
+
+    def render(self) -> Group:
+        ex = self.explorer
+        title = Text.assemble(("Memory".ljust(LABEL_WIDTH), "bold"),
+                              "‖∂h_T/∂x_t‖: how much the last state still depends on x_t",
+                              no_wrap=True, overflow="ellipsis")
+        order = [*ex.visible, *(m for m in ex.traces if m not in ex.visible)]
+        profiles = {m: self.profiles[m] for m in order
+                    if m in self.profiles and self.profiles[m].steps == ex.steps}
+        if self.computing or not profiles:
+            return Group(title, Text(self.computing or "…", style="italic"))
+        logs = np.concatenate([p.log10_sensitivity for p in profiles.values()])
+        finite = logs[np.isfinite(logs)]
+        top = math.ceil(float(finite.max())) if finite.size else 0
+        bottom = top - self.DECADES
+        title.append(f", log scale 1e{bottom:+03d} … 1e{top:+03d}", style="dim")
+        title.append("   k keep gates · u/U scale U", style="dim italic")
+        room = max(self.content_size.width - LABEL_WIDTH, 1)
+        start, stop, cells = timeline_window(ex.steps, ex.t, room)
+        rows = [title]
+        at, passes, forget = [], [], ""
+        for model, profile in profiles.items():
+            log = profile.log10_sensitivity
+            text = Text(MODEL_SHORT[model].ljust(LABEL_WIDTH), style="bold")
+            for t in range(start, stop):
+                value = float(log[t])
+                fraction = (value - bottom) / self.DECADES if value > -math.inf else 0.0
+                style = Style(color=heat_colour(fraction, "gate", 1.0, self.dark),
+                              reverse=t == ex.t)
+                text.append(spark(value, bottom, top) * cells, style)
+            rows.append(text)
+            at.append(f"{MODEL_SHORT[model]} {scientific(float(log[ex.t]))}")
+            passes.append(f"{MODEL_SHORT[model]} {profile.state_jacobian[ex.t]:.2f}")
+            if profile.cell_jacobian is not None:
+                forget = f"   LSTM forget path ‖∂C_t/∂C_t-1‖ {profile.cell_jacobian[ex.t]:.2f}"
+        rows.append(Text.assemble((f"at t = {ex.t + 1}".ljust(LABEL_WIDTH), "bold"),
+                                  "  ·  ".join(at), no_wrap=True, overflow="ellipsis"))
+        rows.append(Text.assemble(("one step".ljust(LABEL_WIDTH), "bold"),
+                                  ("‖∂h_t/∂h_t-1‖ ", "dim"), "  ·  ".join(passes), forget,
+                                  no_wrap=True, overflow="ellipsis"))
         return Group(*rows)

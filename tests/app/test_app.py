@@ -32,7 +32,7 @@ from gru_tui.app.screens import (
     ValueScreen,
     WorkedScreen,
 )
-from gru_tui.app.widgets import InputPanel, ModelPanel, StatusBar, Timeline
+from gru_tui.app.widgets import InputPanel, MemoryPanel, ModelPanel, StatusBar, Timeline
 from gru_tui.io.examples import EXAMPLES
 from gru_tui.io.presets import PRESETS, preset_rows
 from gru_tui.io.session import load_session
@@ -498,6 +498,67 @@ async def _offsets(pilot, press):
     assert "U scale" in text and "×1" in text and "LSTM forget gate" in text
     await pilot.press("escape")
     assert not isinstance(app.screen, OffsetsScreen)
+
+
+@checks("keep_gates")
+async def _keep_gates(pilot, press):
+    app = pilot.app
+    await press()
+    ex = app.explorer
+    assert ex.bias_offset("gru", "z") == 2.0 and ex.bias_offset("lstm", "f") == 2.0
+    assert "bias gru.z+2, lstm.f+2" in status(app)
+    assert np.array_equal(ex.traces["lstm"]["forget"],
+                          gru_tui.random_cell("lstm", 3, 3, seed=0).replace(
+                              b_i=offset_bias("lstm", "f", 2.0)).run(
+                              ex.xs, ex.scenario.h0, ex.scenario.c0)["forget"])
+    assert_panels_show_the_engine(app)
+    await press()
+    assert ex.scenario.bias_offsets == () and "bias" not in status(app)
+
+
+def offset_bias(model: str, gate: str, offset: float) -> np.ndarray:
+    """The seeded cell's b_i with `offset` added to one gate's rows (H = 3)."""
+    cell = gru_tui.random_cell(model, 3, 3, seed=0)
+    b_i = cell.b_i.copy()
+    k = cell.GATES.index(gate)
+    b_i[3 * k : 3 * k + 3] += offset
+    return b_i
+
+
+def scale_check(factor: float):
+    async def check(pilot, press):
+        app = pilot.app
+        await press()
+        await press()
+        ex = app.explorer
+        assert ex.scenario.recurrent_scale == pytest.approx(factor * factor)
+        assert f"U×{ex.scenario.recurrent_scale:g}" in status(app)
+        cell = gru_tui.random_cell("rnn", 3, 3, seed=0)
+        expected = cell.replace(U=cell.U * ex.scenario.recurrent_scale).run(ex.xs,
+                                                                            ex.scenario.h0)
+        assert np.array_equal(ex.traces["rnn"]["h"], expected["h"])
+        assert_panels_show_the_engine(app)
+
+    return check
+
+
+checks("scale_u(0.8)")(scale_check(0.8))
+checks("scale_u(1.25)")(scale_check(1.25))
+
+
+@checks("toggle_memory")
+async def _memory(pilot, press):
+    app = pilot.app
+    panel = app.screen.query_one(MemoryPanel)
+    assert not panel.display
+    await press()
+    assert panel.display and app.main.memory
+    text = screen_text(app, panel)
+    assert "‖∂h_T/∂x_t‖" in text and "at t = 1" in text
+    for model in ("RNN", "GRU", "LSTM"):  # every model the app runs, shown or not
+        assert re.search(rf"{model} \d\.\de[+-]\d\d", text), model
+    await press()
+    assert not panel.display
 
 
 def toggle_check(model: str, title: str, visible_after: tuple[str, ...]):

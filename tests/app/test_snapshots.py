@@ -16,6 +16,7 @@ import re
 from rich.terminal_theme import SVG_EXPORT_THEME
 
 from gru_tui.app.app import GruTuiApp
+from gru_tui.io.presets import keep_gates_open
 from gru_tui.scenario import Scenario
 
 
@@ -47,6 +48,14 @@ def test_worked_example(snap_compare):
 def test_heat_strips_h64(snap_compare):
     """With 64 hidden units every vector is one heat strip, scrolled to the selected unit."""
     assert snap_compare(GruTuiApp(Scenario(hidden=64)), terminal_size=(120, 32))
+
+
+def test_memory_panel(snap_compare):
+    """"m" on `remember` with the keep gates open and U × 0.512: the RNN forgets the cue, the
+    GRU and the LSTM keep it."""
+    scenario = Scenario(preset="remember", models=("rnn", "gru", "lstm"),
+                        bias_offsets=keep_gates_open(), recurrent_scale=0.512)
+    assert snap_compare(GruTuiApp(scenario), press=["m"], terminal_size=(120, 40))
 
 
 def test_no_color(snap_compare, monkeypatch):
