@@ -206,11 +206,15 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[index]
 
 
-def keys(cols: int, rows: int, hidden: int, presses: int) -> dict:
+def keys(cols: int, rows: int, hidden: int, presses: int, memory: bool = False) -> dict:
     args = ("--hidden", str(hidden)) if hidden != 3 else ()
     with PtyApp(args, cols, rows) as app:
         app.wait_for(READY)
         app.drain(quiet=SETTLE_S)  # the rest of start-up: idle from here
+        if memory:  # the memory panel on (m), its first profile drawn
+            os.write(app.master, b"m")
+            app.wait_for(b"at t = 1")
+            app.drain(quiet=SETTLE_S)
         idle, _ = app.drain(quiet=1.0, limit=1.0)  # should be silent
         firsts, lasts, sizes, unseen, late = [], [], [], 0, 0
         cpu_before = app.cpu_seconds()
@@ -231,7 +235,7 @@ def keys(cols: int, rows: int, hidden: int, presses: int) -> dict:
     cpu = None if cpu_before is None or cpu_after is None else \
         (cpu_after - cpu_before) / presses * 1000
     return {
-        "cols": cols, "rows": rows, "hidden": hidden, "presses": presses,
+        "cols": cols, "rows": rows, "hidden": hidden, "presses": presses, "memory": memory,
         "p50": percentile(firsts, 50), "p95": percentile(firsts, 95), "max": max(firsts),
         "last_p50": percentile(lasts, 50), "last_p95": percentile(lasts, 95),
         "bytes_mean": statistics.fmean(sizes), "bytes_max": max(sizes),
@@ -279,21 +283,24 @@ def main() -> None:
     print(f"(3) bytes written per step (target ≤ {MAX_STEP_BYTES} at 80×24)")
     header = ("size", "H", "p50", "p95", "max", "last p50", "last p95", "cpu/key",
               "bytes mean", "bytes max")
-    widths = (7, 4, 6, 6, 6, 8, 8, 7, 10, 9)
+    widths = (7, 6, 6, 6, 6, 8, 8, 7, 10, 9)
     print("    " + "  ".join(f"{name:>{width}}" for name, width in zip(header, widths,
                                                                       strict=True))
           + f"  p95 ≤ {MAX_P95_MS:g} ms  bytes")
     rows = []
-    for cols, lines in SIZES:
-        for hidden in HIDDEN:
-            row = keys(cols, lines, hidden, presses)
-            rows.append(row)
-            cells = (f"{cols}×{lines}", hidden, f"{row['p50']:.1f}", f"{row['p95']:.1f}",
-                     f"{row['max']:.1f}", f"{row['last_p50']:.1f}", f"{row['last_p95']:.1f}",
-                     cpu_text(row["cpu_ms"]), f"{row['bytes_mean']:.0f}", row["bytes_max"])
-            print("    " + "  ".join(f"{cell:>{width}}" for cell, width in zip(cells, widths,
-                                                                              strict=True))
-                  + f"  {verdict(row['met']):<14}  {verdict(row['bytes_met'])}", flush=True)
+    configurations = [(size, hidden, False) for size in SIZES for hidden in HIDDEN]
+    configurations += [(size, hidden, True) for size in SIZES for hidden in HIDDEN]
+    for (cols, lines), hidden, memory in configurations:
+        row = keys(cols, lines, hidden, presses, memory)
+        rows.append(row)
+        cells = (f"{cols}×{lines}", f"{hidden}{'+m' if memory else ''}", f"{row['p50']:.1f}",
+                 f"{row['p95']:.1f}", f"{row['max']:.1f}", f"{row['last_p50']:.1f}",
+                 f"{row['last_p95']:.1f}",
+                 cpu_text(row["cpu_ms"]), f"{row['bytes_mean']:.0f}", row["bytes_max"])
+        print("    " + "  ".join(f"{cell:>{width}}" for cell, width in zip(cells, widths,
+                                                                          strict=True))
+              + f"  {verdict(row['met']):<14}  {verdict(row['bytes_met'])}", flush=True)
+    print("    H+m: with the memory panel open (m), whose profile a step reuses")
     print("    last: key → the last byte of the answer; cpu/key: the app's own user + system")
     print("    CPU ms per key (from /proc), which other load on the machine barely changes")
     for row in rows:

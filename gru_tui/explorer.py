@@ -9,6 +9,7 @@ change of initial state, weights or conventions redoes the whole (short) run.
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import math
 from dataclasses import dataclass, field
 
@@ -39,6 +40,8 @@ class Explorer:
     visible: tuple[str, ...] = ()
     preset: str | None = None  # the preset the inputs came from, until they are edited
     traces: dict[str, Trace] = field(init=False, repr=False)
+    edits: int = field(default=0, init=False)  # counts every change of the traces
+    serial: int = field(default_factory=itertools.count().__next__, init=False)  # which one
 
     def __post_init__(self) -> None:
         models = self.scenario.models
@@ -160,6 +163,7 @@ class Explorer:
         self._write_vector(target, vector)
 
     def _write_vector(self, target: str, vector: np.ndarray) -> None:
+        self.edits += 1
         if target == "x":
             self.preset = None
             inputs = self.scenario.inputs.copy()
@@ -201,6 +205,7 @@ class Explorer:
         self.preset = name
 
     def _replace_inputs(self, inputs: np.ndarray, start: int) -> None:
+        self.edits += 1
         self.preset = None
         self.scenario = dataclasses.replace(self.scenario, inputs=inputs)
         for trace in self.traces.values():
@@ -310,6 +315,7 @@ class Explorer:
         self._rebuild(models)
 
     def _rebuild(self, models: tuple[str, ...] = MODELS) -> None:
+        self.edits += 1
         scenario = self.scenario
         if not hasattr(self, "traces"):
             self.traces = {}

@@ -410,7 +410,13 @@ class MemoryPanel(Widget):
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
         self.profiles: dict[str, MemoryProfile] = {}
+        self.profiled: tuple[int, int] | None = None  # the explorer and edit they are of
         self.computing = ""  # what a running worker is profiling
+        self._computing_state: tuple[int, int] | None = None
+
+    def _state(self) -> tuple[int, int]:
+        """Which runs the explorer holds now: a new explorer, or any edit, changes it."""
+        return self.explorer.serial, self.explorer.edits
 
     @property
     def explorer(self) -> Explorer:
@@ -425,14 +431,19 @@ class MemoryPanel(Widget):
             self.update_profiles()
 
     def update_profiles(self) -> None:
-        """Profile the current runs: here when small, else in a worker."""
+        """Profile the current runs, unless done already: here when small, else in a
+        worker. Moving the cursor changes nothing to profile."""
+        state = self._state()
+        if state == self.profiled or (self.computing and state == self._computing_state):
+            self.refresh()
+            return
         traces = self.explorer.traces
         # the backward pass costs about T·S³, S the state's size (H, or 2H for the LSTM)
         cost = sum(trace.steps * (trace.hs.shape[1] * (1 if trace.cs is None else 2)) ** 3
                    for trace in traces.values())
         if cost <= self.AT_ONCE:
             self.profiles = {model: memory_profile(trace) for model, trace in traces.items()}
-            self.computing = ""
+            self.profiled, self.computing = state, ""
             self.refresh(layout=True)  # its height follows what it says
             return
         copies = {model: copy.deepcopy(trace) for model, trace in traces.items()}
@@ -440,16 +451,17 @@ class MemoryPanel(Widget):
         self.computing = f"computing the memory profile of T = {some.steps}, H = " \
                          f"{some.hs.shape[1]}…"
         self.refresh(layout=True)  # its height follows what it says
-        self.run_worker(partial(self._profile_in_worker, copies, self.revision), thread=True,
+        self._computing_state = state
+        self.run_worker(partial(self._profile_in_worker, copies, state), thread=True,
                         exclusive=True, group="memory")
 
-    def _profile_in_worker(self, traces: dict, revision: int) -> None:
+    def _profile_in_worker(self, traces: dict, state: tuple[int, int]) -> None:
         profiles = {model: memory_profile(trace) for model, trace in traces.items()}
-        self.app.call_from_thread(self._profiled, profiles, revision)
+        self.app.call_from_thread(self._done, profiles, state)
 
-    def _profiled(self, profiles: dict[str, MemoryProfile], revision: int) -> None:
-        if revision == self.revision:  # else a newer profile is on its way
-            self.profiles = profiles
+    def _done(self, profiles: dict[str, MemoryProfile], state: tuple[int, int]) -> None:
+        if state == self._state():  # else a newer profile is on its way
+            self.profiles, self.profiled = profiles, state
             self.computing = ""
             self.refresh(layout=True)  # its height follows what it says
 

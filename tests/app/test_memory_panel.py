@@ -133,3 +133,25 @@ def test_values_are_written_exactly_beyond_float_range(log10, text):
     from gru_tui.app.widgets import scientific
 
     assert scientific(log10) == text
+
+
+async def test_moving_the_cursor_reuses_the_profile_and_an_edit_renews_it(monkeypatch):
+    from gru_tui.app import widgets
+
+    calls = []
+
+    def counted(trace):
+        calls.append(trace)
+        return gru_tui.memory_profile(trace)
+
+    monkeypatch.setattr(widgets, "memory_profile", counted)
+    app = GruTuiApp(Scenario(preset="sine"))
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("m")
+        assert len(calls) == 3  # GRU, LSTM, RNN
+        await pilot.press("right", "right", "end", "home")
+        assert len(calls) == 3 and "at t = 1" in "\n".join(memory_text(app))
+        await pilot.press("plus")
+        assert len(calls) == 6
+        await pilot.press("m", "plus", "m")  # edits while hidden: profiled when shown again
+        assert len(calls) == 9
