@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import os
 import re
@@ -64,6 +65,11 @@ SERVER_STOPPED = "gru-tui: the teacher stopped the server. Goodbye!"
 def log(message: str) -> None:
     """One line on stderr, with the time."""
     print(f"{time.strftime('%H:%M:%S')} {message}", file=sys.stderr, flush=True)
+
+
+def printable(text: str, limit: int = 64) -> str:
+    """A client's words (user name, TERM) made safe for the teacher's terminal and log."""
+    return "".join(ch if ch.isprintable() else "?" for ch in text[:limit])
 
 
 def plural(count: int, word: str) -> str:
@@ -232,6 +238,14 @@ class _State:
     connections: set = field(default_factory=set)
     stopping: bool = False
     served: int = 0
+    ended: int = 0
+
+    def session_ended(self) -> None:
+        """Every 10 sessions, and when the class empties, collect the cycles the ended SSH
+        connections leave behind, so the server's memory stays flat over a day of lessons."""
+        self.ended += 1
+        if not self.sessions or self.ended % 10 == 0:
+            asyncio.get_running_loop().call_soon(gc.collect)
 
 
 def app_environment(term: str | None, client_env: dict[str, str]) -> dict[str, str]:
@@ -356,7 +370,7 @@ class _Session(_SessionBase):
                           on_output=self._output, on_exit=self._app_exited)
         try:
             await self.app.start()
-        except OSError as error:
+        except Exception as error:  # OSError, or the child's set-up failing
             self.state.sessions.discard(self)
             self.app = None
             self.server.note(f"could not start the app: {error}")
@@ -364,7 +378,7 @@ class _Session(_SessionBase):
             return
         self.started = self.last_input = time.monotonic()
         self.state.served += 1
-        self.server.note(f"connect ({columns}×{rows}, {terminal}, "
+        self.server.note(f"connect ({columns}×{rows}, {printable(terminal, 32)}, "
                          f"{len(self.state.sessions)}/{self.state.config.max_sessions} sessions)")
         if self.closed:  # the client left while the app was starting
             self.ending, self.why = True, "connection closed"
@@ -412,6 +426,7 @@ class _Session(_SessionBase):
             duration = _duration(time.monotonic() - self.started) if self.started else "0s"
             self.server.note(f"disconnect after {duration}: {self.why} "
                              f"({plural(len(self.state.sessions), 'session')} left)")
+            self.state.session_ended()
         if status is not None:
             self._close(status)
 
@@ -489,7 +504,7 @@ class _Server(_ServerBase):
                 log(f"connection from {self.peer} ended before login: {_reason(exc)}")
 
     def begin_auth(self, username: str) -> bool:
-        self.username = username[:32] or "?"
+        self.username = printable(username, 32) or "?"
         authorized = self.state.config.authorized
         if authorized is None:
             self.who = "--open"
@@ -509,7 +524,7 @@ class _Server(_ServerBase):
         comment = authorized.match(key, self.peer_host, self.peer_host) if authorized else None
         if comment is None:
             return False
-        self.who = comment or key.get_fingerprint()
+        self.who = printable(comment) or key.get_fingerprint()
         return True
 
     def password_auth_supported(self) -> bool:
@@ -588,6 +603,20 @@ def _banner(config: ServerConfig, port: int, key, key_path: Path, created: bool)
     return lines
 
 
+def _watch_children_without_threads(loop: asyncio.AbstractEventLoop) -> None:
+    """On Python 3.11 asyncio waits for each app in a thread of its own; Linux's pidfds do it
+    in the loop (3.12 does that by itself)."""
+    if sys.version_info >= (3, 12) or not hasattr(os, "pidfd_open"):
+        return
+    try:
+        os.close(os.pidfd_open(os.getpid()))
+    except OSError:  # a kernel before 5.3
+        return
+    watcher = asyncio.PidfdChildWatcher()
+    watcher.attach_loop(loop)
+    asyncio.set_child_watcher(watcher)
+
+
 async def _serve(config: ServerConfig, key, key_path: Path, created: bool) -> int:
     loop = asyncio.get_running_loop()
 
@@ -595,6 +624,7 @@ async def _serve(config: ServerConfig, key, key_path: Path, created: bool) -> in
         log(f"internal error: {context.get('exception') or context.get('message')}")
 
     loop.set_exception_handler(on_error)
+    _watch_children_without_threads(loop)
     state = _State(config)
     stop = asyncio.Event()
     stopped_by: list[int] = []
