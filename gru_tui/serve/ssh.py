@@ -380,8 +380,9 @@ class _Session(_SessionBase):
         self.state.served += 1
         self.server.note(f"connect ({columns}×{rows}, {printable(terminal, 32)}, "
                          f"{len(self.state.sessions)}/{self.state.config.max_sessions} sessions)")
-        if self.closed:  # the client left while the app was starting
-            self.ending, self.why = True, "connection closed"
+        if self.closed or self.ending:  # the client left, or the server stopped, meanwhile
+            if not self.ending:
+                self.ending, self.why = True, "connection closed"
             await self._stop_app()
             return
         self._arm_idle(self.state.config.idle_timeout)
@@ -408,7 +409,13 @@ class _Session(_SessionBase):
 
     async def end(self, message: str, why: str, status: int = 1) -> None:
         """End the session from the server's side: stop the app, tell the student why."""
-        if self.ending or self.app is None:
+        if self._task is not None and not self._task.done():  # an app still starting
+            with contextlib.suppress(Exception):
+                await self._task
+        if self.app is None:
+            return
+        if self.ending:  # already on its way out (quit, or the client left): see it through
+            await self.app.stop()
             return
         self.ending, self.why = True, why
         await self.app.stop()
