@@ -615,3 +615,30 @@ def test_without_asyncssh_the_command_says_what_to_install(monkeypatch):
     monkeypatch.setattr(ssh, "asyncssh", None)
     with pytest.raises(InputError, match=r"install gru-tui\[serve\]"):
         ssh.run_ssh_server(host="127.0.0.1", port=0, app_args=[])
+
+
+def test_the_app_gets_the_clients_term_colorterm_and_lang_and_nothing_else(monkeypatch):
+    from gru_tui.serve.ssh import app_environment
+
+    for name, value in {"TERM": "screen", "COLORTERM": "truecolor", "LC_ALL": "de_DE.UTF-8",
+                        "SSH_AUTH_SOCK": "/tmp/agent", "DISPLAY": ":0"}.items():
+        monkeypatch.setenv(name, value)  # the teacher's own terminal and session
+    env = app_environment("xterm-kitty", {"COLORTERM": "24bit", "LANG": "fr_FR.UTF-8",
+                                          "LD_PRELOAD": "/tmp/evil.so", "PATH": "/tmp"})
+    assert (env["TERM"], env["COLORTERM"], env["LANG"]) == ("xterm-kitty", "24bit",
+                                                             "fr_FR.UTF-8")
+    assert env["PATH"] == os.environ["PATH"] and "LD_PRELOAD" not in env
+    assert not {"LC_ALL", "SSH_AUTH_SOCK", "DISPLAY"} & set(env)
+    odd = app_environment("xterm\x1b]0;owned\x07", {"LANG": "C; rm -rf /", "COLORTERM": ""})
+    assert (odd["TERM"], odd["LANG"]) == ("xterm-256color", "C.UTF-8")
+    assert "COLORTERM" not in odd
+
+
+def test_serve_ssh_help_lists_every_option():
+    result = subprocess.run([sys.executable, "-m", "gru_tui", "serve", "ssh", "--help"],
+                            cwd=ROOT, capture_output=True, text=True, timeout=60,
+                            env={**os.environ, "COLUMNS": "200"})
+    assert result.returncode == 0
+    for option in ("--host", "--port", "--authorized-keys", "--open", "--host-key",
+                   "--max-sessions", "--idle-timeout"):
+        assert option in result.stdout
