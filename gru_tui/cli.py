@@ -402,16 +402,38 @@ HostOpt = Annotated[str, typer.Option("--host", help="The address to listen on."
 def serve_ssh(
     ctx: typer.Context,
     host: HostOpt = "0.0.0.0",
-    port: Annotated[int, typer.Option("--port", help="The port to listen on.")] = 2222,
+    port: Annotated[int, typer.Option("--port", help="The port to listen on (0: any free one).")
+                    ] = 2222,
+    authorized_keys: Annotated[str | None, typer.Option(
+        "--authorized-keys", metavar="FILE",
+        help="The students' public keys, one a line as in id_ed25519.pub; re-read when it "
+             "changes. Default: ~/.ssh/authorized_keys of the user running the server.")] = None,
+    open_access: Annotated[bool, typer.Option(
+        "--open", help="Let ANYONE who reaches the port in, without a key.")] = False,
+    host_key: Annotated[str | None, typer.Option(
+        "--host-key", metavar="FILE",
+        help="The server's private key, made there (ed25519, mode 0600) if missing. Default: "
+             "$XDG_DATA_HOME/gru-tui/ssh_host_ed25519_key (~/.local/share/...).")] = None,
+    max_sessions: Annotated[int, typer.Option(
+        "--max-sessions", metavar="N", help="Sessions at once; the next one is asked to "
+                                            "come back later.")] = 40,
+    idle_timeout: Annotated[float, typer.Option(
+        "--idle-timeout", metavar="SECONDS",
+        help="End a session after this long without a key pressed (0: never).")] = 3600,
 ) -> None:
     """An SSH server: every connection gets its own app in its own terminal.
 
     Options after -- go to every student's app, e.g. `gru-tui serve ssh -- --preset remember`.
     """
+    from pathlib import Path
+
     from gru_tui.serve import checked_app_args
     from gru_tui.serve.ssh import run_ssh_server
 
-    run_ssh_server(host=host, port=port, app_args=checked_app_args(ctx.args))
+    run_ssh_server(host=host, port=port, app_args=checked_app_args(ctx.args),
+                   authorized_keys=Path(authorized_keys) if authorized_keys else None,
+                   open_access=open_access, host_key=Path(host_key) if host_key else None,
+                   max_sessions=max_sessions, idle_timeout=idle_timeout)
 
 
 @serve_app.command("web", context_settings=PASSTHROUGH)
