@@ -209,8 +209,8 @@ class GruTuiApp(App[None]):
 
     def action_screenshot(self) -> None:
         if self.is_web:
-            self.deliver_screenshot()
-            self.notify("Sent to your browser as a download", title="Screenshot")
+            self.deliver_screenshot()  # Textual opens the SVG in a new tab, to see or save
+            self.notify("Opened in a new browser tab", title="Screenshot")
             return
         path = Path(self.save_screenshot()).resolve()
         self.notify(f"Saved {path}", title="Screenshot")

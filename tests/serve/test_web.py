@@ -380,6 +380,12 @@ def test_saving_in_the_browser_downloads_instead_of_writing_on_the_server(server
     assert re.fullmatch(r"gru-tui-session-\d{8}-\d{6}\.json", download.suggested_filename)
     session = json.loads(Path(download.path()).read_text())
     assert session["format"] == "gru-tui session" and session["t"] == 2
+    with context.expect_page(timeout=30_000) as opened:
+        tab.press("Control+s")  # the screenshot, which the browser must not take as its own
+    screenshot = opened.value  # Textual has the browser show it, in a tab of its own
+    screenshot.wait_for_load_state()
+    assert "/download/" in screenshot.url
+    assert screenshot.locator("svg").count() > 0
     assert list(tmp_path.iterdir()) == []  # nothing written where the server runs
 
 
