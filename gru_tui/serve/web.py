@@ -9,7 +9,8 @@ own app process, driven by Textual's web driver over pipes. On top of textual-se
   ``http://HOST:PORT``, which is unreachable from other machines when HOST is 0.0.0.0;
 - starts each app without a shell, in its own process group, so the teacher's Ctrl+C reaches
   only the server, which then ends every session and returns without a traceback;
-- bounds the class with ``--max-sessions`` and logs one line per tab opened or closed.
+- bounds the class with ``--max-sessions`` and logs one line per tab opened or closed;
+- serves its own page (templates/page.html), which loads nothing from other sites.
 
 textual-serve is imported only here, and only when the server starts: without it, the command
 says which extra to install.
@@ -26,6 +27,7 @@ import signal
 import socket
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from urllib.parse import urlsplit
 
 from gru_tui.errors import InputError
@@ -34,6 +36,8 @@ from gru_tui.serve import app_command
 TITLE = "gru-tui"
 GRACE = 5.0  # seconds an app has to quit before its process group is killed
 ALL_INTERFACES = ("0.0.0.0", "::", "")
+# Our page, not textual-serve's: no fonts from Google, a plain "session ended" notice.
+TEMPLATES = str(Path(__file__).with_name("templates"))
 
 
 def run_web_server(*, host: str, port: int, app_args: list[str], public_url: str | None = None,
@@ -206,7 +210,8 @@ def _server_class():
     class WebServer(Server):
         def __init__(self, argv: list[str], *, public_url: str | None,
                      max_sessions: int | None) -> None:
-            super().__init__(shlex.join(argv), title=TITLE, public_url=public_url or "")
+            super().__init__(shlex.join(argv), title=TITLE, public_url=public_url or "",
+                             templates_path=TEMPLATES)
             self.argv = argv
             self.fixed_url = public_url
             self.max_sessions = max_sessions
@@ -234,12 +239,12 @@ def _server_class():
             websocket_scheme = "wss" if base.startswith("https:") else "ws"
             font_size = _whole(request.query.get("fontsize"), 16, 6, 64)
             context = {
+                "title": TITLE,
                 "font_size": font_size,
-                "app_websocket_url": f"{websocket_scheme}:{base.split(':', 1)[1]}/ws",
-                "config": {"static": {"url": f"{base}/static/"}},
-                "application": {"name": TITLE},
+                "websocket_url": f"{websocket_scheme}:{base.split(':', 1)[1]}/ws",
+                "static": f"{base}/static/",
             }
-            return aiohttp_jinja2.render_template("app_index.html", request, context)
+            return aiohttp_jinja2.render_template("page.html", request, context)
 
         # One websocket, one tab, one app process.
 

@@ -328,6 +328,8 @@ def server(tmp_path):
 @needs_textual_serve
 @needs_browser
 def test_the_app_appears_in_the_browser_and_keys_step_it(server, context):
+    requested = []
+    context.on("request", lambda request: requested.append(request.url))
     tab = Tab(context, server.url)
     screen = tab.wait_for("─ LSTM ─")  # the last panel is drawn
     assert "─ GRU ─" in screen and "─ Inputs ─" in screen
@@ -336,6 +338,11 @@ def test_the_app_appears_in_the_browser_and_keys_step_it(server, context):
     tab.wait_for("t = 2 / 7")
     tab.press("End")
     tab.wait_for("t = 7 / 7")
+    # The page loads nothing from other sites (a classroom may have no internet).
+    assert requested and all(url.startswith(server.url + "/") for url in requested), requested
+    tab.press("q")  # quitting ends the session, and the page says so
+    tab.page.locator(".ended").wait_for(state="visible", timeout=STARTUP * 1000)
+    wait_until(lambda: server.apps() == [], what="the app to end")
 
 
 @needs_textual_serve
