@@ -248,6 +248,48 @@ def test_ctrl_c_without_sessions_stops_quietly():
     assert "stopped" in server.out[-1]
 
 
+@needs_textual_serve
+def test_garbage_and_dropped_connections_leave_the_server_serving(tmp_path):
+    import asyncio
+
+    import aiohttp
+
+    server = Server("--", *APP_ARGS, cwd=tmp_path)
+
+    async def visit(junk: list, drop: bool) -> bytes:
+        """Open a session like textual.js, send junk, then drop or close the connection."""
+        received = b""
+        async with aiohttp.ClientSession() as client:
+            socket_url = server.url.replace("http", "ws", 1) + "/ws?width=100&height=30"
+            websocket = await client.ws_connect(socket_url)
+            for item in junk:
+                await (websocket.send_bytes(item) if isinstance(item, bytes)
+                       else websocket.send_str(item))
+            deadline = time.monotonic() + STARTUP
+            while b"t = 1 / 7" not in received and time.monotonic() < deadline:
+                message = await websocket.receive(timeout=STARTUP)
+                if message.type == aiohttp.WSMsgType.BINARY:
+                    received += message.data
+            if drop:  # no closing handshake: the TCP connection just goes
+                websocket._response.connection.transport.abort()
+            else:
+                await websocket.close()
+        return received
+
+    try:
+        junk = [b"\x00\xff binary", "not json", "[]", '["stdin"]', '["resize", "big"]',
+                '{"stdin": 1}', '["stdin", 42]', '["ping", "x"]', '["no-such-kind", {}]']
+        for drop in (True, False):
+            assert b"t = 1 / 7" in asyncio.run(visit(junk, drop))
+            wait_until(lambda: server.apps() == [], what="the app of a gone connection to end")
+        server.wait_for_line(r"session 2 closed")
+        status, page = get(server.url + "/")
+        assert status == 200 and "textual-terminal" in page
+    finally:
+        code, stderr = server.stop()
+    assert code == 0 and "Traceback" not in stderr + "".join(server.out)
+
+
 # -- in a real browser -----------------------------------------------------------------------
 
 # Runs before textual.js: keeps every xterm.js Terminal the page makes in window.gruTerminals.
@@ -343,6 +385,29 @@ def test_the_app_appears_in_the_browser_and_keys_step_it(server, context):
     tab.press("q")  # quitting ends the session, and the page says so
     tab.page.locator(".ended").wait_for(state="visible", timeout=STARTUP * 1000)
     wait_until(lambda: server.apps() == [], what="the app to end")
+
+
+def side_by_side(screen: str) -> bool:
+    """Whether the GRU and LSTM panels share a row: the app's layout for 120 columns or more."""
+    return any("─ GRU ─" in line and "─ LSTM ─" in line for line in screen.splitlines())
+
+
+@needs_textual_serve
+@needs_browser
+def test_the_app_follows_the_size_of_the_tab(server, context):
+    tab = Tab(context, server.url)
+    tab.page.set_viewport_size({"width": 1600, "height": 900})
+    wait_until(lambda: side_by_side(tab.wait_for("─ LSTM ─")), what="the wide layout")
+    columns = tab.page.evaluate("() => window.gruTerminals[0].cols")
+    assert columns >= 120
+    tab.page.set_viewport_size({"width": 800, "height": 900})
+    wait_until(lambda: tab.page.evaluate("() => window.gruTerminals[0].cols") < 100,
+               what="xterm.js to fit the narrower tab")
+    deadline = time.monotonic() + STARTUP
+    while side_by_side(screen := tab.wait_for("─ GRU ─")):
+        assert time.monotonic() < deadline, f"the app kept its wide layout:\n{screen}"
+        tab.page.wait_for_timeout(100)
+    assert "t = 1 / 7" in screen
 
 
 @needs_textual_serve
