@@ -68,6 +68,8 @@ def listen(host: str, port: int) -> list[socket.socket]:
         raise InputError(f"--host {host} is not an address to listen on: {reason}") from None
     sockets: list[socket.socket] = []
     seen = set()
+    # "::" alone listens for IPv4 too; a name with both kinds of address gets a socket of each.
+    v6only = len({info[0] for info in infos}) > 1
     try:
         for family, kind, proto, _, address in infos:
             if (family, address[:2]) in seen:
@@ -79,7 +81,7 @@ def listen(host: str, port: int) -> list[socket.socket]:
             sockets.append(sock)
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             if family == socket.AF_INET6:
-                sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+                sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, int(v6only))
             sock.bind(address)
             sock.listen(128)
             sock.setblocking(False)

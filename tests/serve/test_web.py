@@ -227,6 +227,26 @@ def test_the_page_points_where_the_browser_came_from():
         assert server.stop()[0] == 0
 
 
+def _ipv6() -> bool:
+    try:
+        with socket.socket(socket.AF_INET6) as sock:
+            sock.bind(("::1", 0))
+    except OSError:
+        return False
+    return True
+
+
+@needs_textual_serve
+@pytest.mark.skipif(not _ipv6(), reason="no IPv6 on this machine")
+def test_host_double_colon_takes_ipv4_and_ipv6():
+    server = Server("--host", "::")
+    try:
+        for address in ("127.0.0.1", "[::1]"):
+            assert get(f"http://{address}:{server.port}/")[0] == 200, address
+    finally:
+        assert server.stop()[0] == 0
+
+
 @needs_textual_serve
 def test_public_url_is_what_the_page_uses_behind_a_proxy():
     server = Server("--public-url", "https://gru.example.org/")
