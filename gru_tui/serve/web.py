@@ -10,6 +10,8 @@ own app process, driven by Textual's web driver over pipes. On top of textual-se
 - starts each app without a shell, in its own process group, so the teacher's Ctrl+C reaches
   only the server, which then ends every session and returns without a traceback;
 - bounds the class with ``--max-sessions`` and logs one line per tab opened or closed;
+- refuses websockets whose Origin is not the page's own (another site's page in a student's
+  browser);
 - serves its own page (templates/page.html), which loads nothing from other sites.
 
 textual-serve is imported only here, and only when the server starts: without it, the command
@@ -251,9 +253,14 @@ def _server_class():
         # One websocket, one tab, one app process.
 
         async def handle_websocket(self, request):
+            peer = request.remote or "?"
+            origin = request.headers.get("Origin")
+            if origin is not None and _origin(origin) != _origin(self.base_url(request)):
+                # Another site's page, in a student's browser, may not open sessions here.
+                _log(f"refused a websocket from {peer} for a page of {origin}")
+                raise web.HTTPForbidden(text="gru-tui: sessions open from this server's page\n")
             websocket = web.WebSocketResponse(heartbeat=15)
             await websocket.prepare(request)
-            peer = request.remote or "?"
             if self.full():
                 _log(f"refused a tab from {peer}: {self.max_sessions} sessions are running")
                 await websocket.send_bytes(
@@ -353,6 +360,16 @@ class Session:
         seconds = int(time.monotonic() - self.started)
         minutes, seconds = divmod(seconds, 60)
         return f"{minutes}m{seconds:02d}s" if minutes else f"{seconds}s"
+
+
+def _origin(url: str) -> str:
+    """scheme://host[:port] of a URL, as a browser writes its Origin header."""
+    parts = urlsplit(url.strip().lower())
+    netloc = parts.netloc
+    default = {"http": ":80", "https": ":443"}.get(parts.scheme)
+    if default and netloc.endswith(default):
+        netloc = netloc.removesuffix(default)
+    return f"{parts.scheme}://{netloc}"
 
 
 def _whole(value, default: int, low: int, high: int) -> int:

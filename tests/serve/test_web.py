@@ -310,6 +310,33 @@ def test_garbage_and_dropped_connections_leave_the_server_serving(tmp_path):
     assert code == 0 and "Traceback" not in stderr + "".join(server.out)
 
 
+@needs_textual_serve
+def test_other_sites_pages_cannot_open_sessions():
+    """A page of another site, open in a student's browser, may not start apps here."""
+    import asyncio
+
+    import aiohttp
+
+    server = Server()
+
+    async def status(origin: str) -> int:
+        async with aiohttp.ClientSession() as client:
+            try:
+                websocket = await client.ws_connect(server.url.replace("http", "ws", 1) + "/ws",
+                                                    headers={"Origin": origin})
+            except aiohttp.WSServerHandshakeError as error:
+                return error.status
+            await websocket.close()
+            return 101
+
+    try:
+        assert asyncio.run(status("http://evil.example")) == 403
+        assert server.apps() == []
+        assert asyncio.run(status(server.url)) == 101
+    finally:
+        assert server.stop()[0] == 0
+
+
 # -- in a real browser -----------------------------------------------------------------------
 
 # Runs before textual.js: keeps every xterm.js Terminal the page makes in window.gruTerminals.
