@@ -208,6 +208,25 @@ def test_misused_options_get_the_usage_message():
     assert result.returncode == 2 and result.stdout == "" and "--max-sessions" in result.stderr
 
 
+def test_the_app_runs_under_a_named_textual_driver_even_on_pipes():
+    """textual-serve runs the app on pipes with TEXTUAL_DRIVER set: the app, not `step` text."""
+    env = {**ENV, "TEXTUAL_DRIVER": "textual.drivers.web_driver:WebDriver", "COLUMNS": "100",
+           "ROWS": "30"}
+    app = subprocess.Popen([sys.executable, "-m", "gru_tui", *APP_ARGS], env=env,
+                           stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        assert app.stdout.readline() == b"__GANGLION__\n"  # the web driver's greeting
+        quit_packet = json.dumps({"type": "quit"}).encode()
+        app.stdin.write(b"M" + len(quit_packet).to_bytes(4, "big") + quit_packet)
+        app.stdin.flush()
+        app.stdout.read()
+        assert app.wait(timeout=STARTUP) == 0
+    finally:
+        if app.poll() is None:
+            app.kill()
+            app.wait()
+
+
 # -- the server without a browser ------------------------------------------------------------
 
 
