@@ -221,7 +221,10 @@ def main_callback(
                              gru_reset, z_weights, dtype, weights, layer, example)
     if check:
         return
-    if not (sys.stdin.isatty() and sys.stdout.isatty()):  # a pipe or a script: no app
+    # A pipe or a script gets text, not the app; unless a Textual driver is named, as
+    # `serve web` does: the web driver talks to the browser through pipes.
+    in_terminal = sys.stdin.isatty() and sys.stdout.isatty()
+    if not (in_terminal or os.environ.get("TEXTUAL_DRIVER")):
         _print_human(scenario)
         return
     from gru_tui.app.app import GruTuiApp
@@ -440,16 +443,29 @@ def serve_ssh(
 def serve_web(
     ctx: typer.Context,
     host: HostOpt = "127.0.0.1",
-    port: Annotated[int, typer.Option("--port", help="The port to listen on.")] = 8000,
+    port: Annotated[int, typer.Option("--port", min=0, max=65535,
+                                      help="The port to listen on.")] = 8000,
+    public_url: Annotated[str | None, typer.Option(
+        "--public-url", metavar="URL",
+        help="The address students' browsers use when it is not http://HOST:PORT, e.g. "
+             "behind a proxy: https://gru.example.org. \\[default: the address each browser "
+             "used]")] = None,
+    max_sessions: Annotated[int | None, typer.Option(
+        "--max-sessions", min=1, metavar="N",
+        help="The most tabs served at once; more get a 'class is full' page. "
+             "\\[default: no limit]")] = None,
 ) -> None:
-    """Serve the app to web browsers, one session per tab.
+    """Serve the app to web browsers, one session (its own app process) per tab.
 
-    Options after -- go to every student's app, e.g. `gru-tui serve web -- --preset remember`.
+    There is no login: it listens on 127.0.0.1 unless --host says otherwise;
+    use --host 0.0.0.0 only on a network you trust. Options after -- go to
+    every student's app: `gru-tui serve web --host 0.0.0.0 -- --preset remember`.
     """
     from gru_tui.serve import checked_app_args
     from gru_tui.serve.web import run_web_server
 
-    run_web_server(host=host, port=port, app_args=checked_app_args(ctx.args))
+    run_web_server(host=host, port=port, app_args=checked_app_args(ctx.args),
+                   public_url=public_url, max_sessions=max_sessions)
 
 
 def main(argv: list[str] | None = None) -> None:

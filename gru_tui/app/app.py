@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import time
 from pathlib import Path
 
@@ -33,7 +34,7 @@ from gru_tui.app.widgets import (
 )
 from gru_tui.errors import InputError
 from gru_tui.explorer import TARGET_TITLES, Explorer
-from gru_tui.io.session import save_session
+from gru_tui.io.session import save_session, session_text
 from gru_tui.scenario import MODELS, Scenario
 
 MIN_WIDTH, MIN_HEIGHT = 60, 16
@@ -246,12 +247,29 @@ class GruTuiApp(App[None]):
     def action_parameters(self) -> None:
         self.push_screen(ParametersScreen())
 
+    # In a browser (`gru-tui serve web`) files go to the student as downloads: the server's
+    # disk is neither theirs nor a place for a whole class's files.
+
     def action_screenshot(self) -> None:
+        if self.is_web:
+            self.deliver_screenshot()  # Textual opens the SVG in a new tab, to see or save
+            self.notify("Opened in a new browser tab", title="Screenshot")
+            return
         path = Path(self.save_screenshot()).resolve()
         self.notify(f"Saved {path}", title="Screenshot")
 
     def action_save_session(self) -> None:
         path = Path(f"gru-tui-session-{time.strftime('%Y%m%d-%H%M%S')}.json")
+        if self.is_web:
+            try:
+                text = session_text(self.explorer)
+            except InputError as error:
+                self.notify(str(error), severity="warning")
+                return
+            self.deliver_text(io.StringIO(text), save_filename=path.name,
+                              mime_type="application/json")
+            self.notify(f"Sent {path.name} to your browser as a download", title="Session")
+            return
         try:
             save_session(self.explorer, path)
         except InputError as error:

@@ -63,13 +63,19 @@ def session_dict(scenario: Scenario, models: tuple[str, ...], t: int = 0,
     }
 
 
-def save_session(explorer, path: str | Path) -> Path:
-    """Write the explorer's session as JSON; returns the path."""
+def session_text(explorer) -> str:
+    """The explorer's session as the JSON text of a session file."""
     data = session_dict(explorer.scenario, explorer.visible, explorer.t, explorer.unit)
     if explorer.scenario.reverse:  # the explorer holds them in processing order, last first
         data["inputs"] = data["inputs"][::-1]
+    return json.dumps(data, indent=1) + "\n"
+
+
+def save_session(explorer, path: str | Path) -> Path:
+    """Write the explorer's session as JSON; returns the path."""
+    text = session_text(explorer)
     path = Path(path)
-    path.write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")
+    path.write_text(text, encoding="utf-8")
     return path
 
 
