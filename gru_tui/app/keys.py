@@ -45,7 +45,7 @@ KEYS: tuple[Key, ...] = (
     Key("minus", "nudge(-0.1)", "Nudge down by 0.1", "Edit", "-"),
     Key("right_square_bracket", "nudge(0.01)", "Nudge up by 0.01", "Edit", "]"),
     Key("left_square_bracket", "nudge(-0.01)", "Nudge down by 0.01", "Edit", "["),
-    Key("enter", "type_value", "Type a value", "Edit", "enter", footer="type"),
+    Key("enter", "type_value", "Type a value", "Edit", "enter"),
     Key("0", "zero", "Set the component to 0", "Edit", "0"),
     Key("x", "randomise", "Randomise the vector", "Edit", "x"),
     Key("i", "insert_step", "Insert a step after t", "Sequence", "i"),
