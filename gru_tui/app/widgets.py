@@ -174,7 +174,20 @@ def rows_needed(mode: str, units: int, vectors: int, notes: bool = False) -> int
     return per_vector * vectors
 
 
-class Panel(Widget, can_focus=True):
+class View(Widget):
+    """A widget that draws from the app's Explorer, in the app theme's palette."""
+
+    @property
+    def explorer(self) -> Explorer:
+        return self.app.explorer  # type: ignore[attr-defined]
+
+    @property
+    def dark(self) -> bool:
+        """Whether the app's theme is dark: bars take the palette that suits it."""
+        return self.app.current_theme.dark
+
+
+class Panel(View, can_focus=True):
     """A bordered panel redrawn whenever the app's revision changes.
 
     `mode` is "bars" (one row per unit), "inline" (a vector's units side by side on one row)
@@ -186,15 +199,6 @@ class Panel(Widget, can_focus=True):
     notes: reactive[bool] = reactive(False, layout=True)  # each vector's job, as a header
     strip_rows: reactive[int] = reactive(1, layout=True)  # rows a heat strip may wrap over
 
-    @property
-    def explorer(self) -> Explorer:
-        return self.app.explorer  # type: ignore[attr-defined]
-
-    @property
-    def dark(self) -> bool:
-        """Whether the app's theme is dark: bars take the palette that suits it."""
-        return self.app.current_theme.dark
-
     def on_focus(self) -> None:
         self.refresh()
 
@@ -202,15 +206,11 @@ class Panel(Widget, can_focus=True):
         self.refresh()
 
 
-class StatusBar(Widget):
+class StatusBar(View):
     """Settings of every shown model, and the step: "t = 1 / 8"."""
 
     revision: reactive[int] = reactive(0)
     playing: reactive[str] = reactive("")
-
-    @property
-    def explorer(self) -> Explorer:
-        return self.app.explorer  # type: ignore[attr-defined]
 
     def render(self) -> Text:
         ex = self.explorer
@@ -347,18 +347,10 @@ def timeline_window(steps: int, t: int, room: int) -> tuple[int, int, int]:
     return start, min(start + width, steps), cells
 
 
-class Timeline(Widget):
+class Timeline(View):
     """The whole sequence: h of the selected unit per model, with a cursor at t."""
 
     revision: reactive[int] = reactive(0)
-
-    @property
-    def dark(self) -> bool:
-        return self.app.current_theme.dark
-
-    @property
-    def explorer(self) -> Explorer:
-        return self.app.explorer  # type: ignore[attr-defined]
 
     def render(self) -> Group:
         ex = self.explorer
@@ -394,7 +386,7 @@ def scientific(log10_value: float) -> str:
     return f"{mantissa:.1f}e{exponent:+03d}"
 
 
-class MemoryPanel(Widget):
+class MemoryPanel(View):
     """How much the last hidden state still depends on each step's input, ‖∂h_T/∂x_t‖, for
     every model the app runs, on one log scale across the timeline; below, what one step
     passes on at t (‖∂h_t/∂h_{t−1}‖, and the LSTM's forget path ‖∂C_t/∂C_{t−1}‖).
@@ -417,14 +409,6 @@ class MemoryPanel(Widget):
     def _state(self) -> tuple[int, int]:
         """Which runs the explorer holds now: a new explorer, or any edit, changes it."""
         return self.explorer.serial, self.explorer.edits
-
-    @property
-    def explorer(self) -> Explorer:
-        return self.app.explorer  # type: ignore[attr-defined]
-
-    @property
-    def dark(self) -> bool:
-        return self.app.current_theme.dark
 
     def watch_revision(self) -> None:
         if self.display:

@@ -10,13 +10,10 @@ from __future__ import annotations
 import base64
 import json
 import marshal
-import os
 import subprocess
 import sys
 import zipfile
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -198,20 +195,6 @@ def test_member_size_is_checked_before_reading(tmp_path, monkeypatch):
 # -- the bad-file matrix, through the real command ------------------------------------------
 
 
-def run_cli(*args: str) -> SimpleNamespace:
-    env = {k: v for k, v in os.environ.items() if k not in ("NO_COLOR", "FORCE_COLOR",
-                                                            "COLUMNS", "LINES")}
-    done = subprocess.run([sys.executable, "-m", "gru_tui", *args], capture_output=True,
-                          text=True, stdin=subprocess.DEVNULL, env=env, timeout=300)
-    return SimpleNamespace(returncode=done.returncode, stdout=done.stdout, stderr=done.stderr)
-
-
-def many(runs: dict) -> dict:
-    with ThreadPoolExecutor(max_workers=max(2, os.cpu_count() or 2)) as pool:
-        futures = {name: pool.submit(run_cli, *args) for name, args in runs.items()}
-        return {name: future.result() for name, future in futures.items()}
-
-
 def claim_size(path: Path, member: str, size: int) -> None:
     """Patch the central directory so `member` says it unpacks to `size` bytes."""
     data = bytearray(path.read_bytes())
@@ -309,14 +292,14 @@ def bad_files(tmp_path: Path) -> dict[str, tuple[Path, list[str]]]:
     return files
 
 
-def test_bad_keras_files(tmp_path):
+def test_bad_keras_files(tmp_path, cli):
     files = bad_files(tmp_path)
     assert len(files) >= 12
     runs = {}
     for name, (path, _) in files.items():
         runs[("step", name)] = ["step", "--json", "--weights", str(path)]
         runs[("inspect", name)] = ["inspect", str(path)]
-    for (command, name), result in many(runs).items():
+    for (command, name), result in cli.many({k: (v, {}) for k, v in runs.items()}).items():
         needles = files[name][1]
         assert result.returncode == 2, (command, name, result.stderr)
         assert result.stdout == "", (command, name)
@@ -337,13 +320,14 @@ def test_missing_h5py_through_the_command(tmp_path):
     assert done.stderr.strip().endswith(": install gru-tui[keras] to read .keras files")
 
 
-def test_inspect_lists_keras_layers(tmp_path):
+def test_inspect_lists_keras_layers(tmp_path, cli):
     fwd, bwd = kf.weights("gru", 5, 4, seed=1), kf.weights("gru", 5, 4, seed=2)
     lstm = kf.weights("lstm", 8, 3, seed=3)
     path = tmp_path / "m.weights.h5"
     kf.write_keras3_h5(path, [("bidirectional", "bi", ("gru", fwd, bwd)),
                               ("lstm", "dec", lstm)])
-    results = many({"table": ["inspect", str(path)], "json": ["inspect", str(path), "--json"]})
+    results = cli.many({"table": (["inspect", str(path)], {}),
+                        "json": (["inspect", str(path), "--json"], {})})
     assert results["table"].returncode == 0, results["table"].stderr
     for word in ("bi/forward_gru", "bi/backward_gru", "dec", "reset after", "standard"):
         assert word in results["table"].stdout

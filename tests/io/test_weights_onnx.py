@@ -6,11 +6,6 @@ refuses (exit 2, one line on stderr, nothing on stdout, no traceback)."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
-from concurrent.futures import ThreadPoolExecutor
-from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -196,29 +191,6 @@ def test_missing_onnx_package_is_one_clear_line(tmp_path, monkeypatch):
 # -- through the real command ----------------------------------------------------------------
 
 
-def run_cli(*args: str) -> SimpleNamespace:
-    """`python -m gru_tui ARGS` as a shell runs it: exit code, stdout, stderr."""
-    env = {k: v for k, v in os.environ.items() if k not in ("NO_COLOR", "FORCE_COLOR",
-                                                            "COLUMNS", "LINES")}
-    done = subprocess.run([sys.executable, "-m", "gru_tui", *args], capture_output=True,
-                          text=True, stdin=subprocess.DEVNULL, env=env, timeout=300)
-
-    def records() -> list[dict]:
-        assert done.returncode == 0 and done.stderr == "", done.stderr
-        return [json.loads(line) for line in done.stdout.splitlines()]
-
-    return SimpleNamespace(returncode=done.returncode, stdout=done.stdout, stderr=done.stderr,
-                           records=records)
-
-
-@pytest.fixture
-def cli() -> SimpleNamespace:
-    def many(runs: dict) -> dict:
-        with ThreadPoolExecutor(max_workers=max(2, os.cpu_count() or 2)) as pool:
-            futures = {name: pool.submit(run_cli, *args) for name, (args, _) in runs.items()}
-            return {name: future.result() for name, future in futures.items()}
-
-    return SimpleNamespace(many=many)
 
 
 def test_cli_inspect_and_step(cli, tmp_path):
