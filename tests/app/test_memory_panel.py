@@ -111,6 +111,7 @@ async def test_a_large_profile_is_computed_in_a_worker_and_keys_go_on_working(mo
                 break
             await pilot.pause(0.05)
         assert not panel.computing
+        await pilot.pause()  # and for the panel to be laid out and drawn again
         for model, trace in app.explorer.traces.items():
             expected = gru_tui.memory_profile(trace).log10_sensitivity
             np.testing.assert_array_equal(panel.profiles[model].log10_sensitivity, expected)
