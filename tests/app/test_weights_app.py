@@ -4,6 +4,7 @@ layer's inputs in processing order, and every key answered without a crash."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -107,3 +108,25 @@ async def test_l_loads_a_file_and_its_chosen_layer_and_a_bad_path_changes_nothin
         np.testing.assert_array_equal(ex.traces["lstm"]["c"], expected["c"])
         await pilot.press("right", "plus")  # and it edits like any run
         assert ex.xs[1, 0] == pytest.approx(expected["x"][1, 0] + 0.1)
+
+
+@pytest.mark.parametrize(("fixture", "reset"), [("keras_gru_before.keras", "before"),
+                                                ("keras_gru_after.weights.h5", "after")])
+async def test_l_loads_a_keras_file_with_its_reset_placement(fixture, reset):
+    """A file written by Keras itself: the app runs it as Keras does, and says how."""
+    path = Path(__file__).parents[1] / "fixtures" / fixture
+    app = GruTuiApp()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("l")
+        app.screen.query_one("#load-path", Input).value = str(path)
+        app.screen.query_one("#load-path", Input).focus()
+        await pilot.press("enter")
+        await pilot.pause()
+        ex = app.explorer
+        assert not isinstance(app.screen, LoadScreen) and ex.visible == ("gru",)
+        assert f"GRU reset {reset}" in str(app.screen.query_one("#status").render())
+        # the cell the app runs reproduces what Keras computed on its own inputs
+        expected = np.load(path.with_name(fixture.split(".")[0] + ".expected.npz"))
+        [layer] = [key for key in expected.files if key != "x"]
+        h = ex.traces["gru"].cell.run(expected["x"])["h"]
+        np.testing.assert_allclose(h, expected[layer], atol=1e-5)
