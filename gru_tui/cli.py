@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 import sys
 from contextlib import contextmanager
@@ -71,15 +72,23 @@ WeightsOpt = Annotated[str | None, typer.Option(
 LayerOpt = Annotated[str | None, typer.Option(
     "--layer", "-l", help="Which layer of --weights: a name or an index as `gru-tui inspect` "
     "lists them. \\[default: the first forward layer]")]
+KeepGatesOpt = Annotated[bool, typer.Option(
+    "--keep-gates", help="Open the keep gates as training does, as k does in the app: +2 on "
+    "the bias of the GRU's update gate (−2 with --z-weights new) and of the LSTM's forget "
+    "gate.")]
+UScaleOpt = Annotated[float | None, typer.Option(
+    "--u-scale", help="Multiply every recurrent matrix U by this, as u / U do in the app: "
+    "below 1 the simple RNN forgets faster. \\[default: 1]")]
 ExampleOpt = Annotated[str | None, typer.Option(
     "--example", "-e", help="A trained GRU and LSTM shipped with gru-tui, on the inputs they "
     "learned from: delay (repeat each input 3 steps later) or hold (keep the latest pulse).")]
 
 
 def _scenario(model, inputs, preset, steps, h0, c0, hidden, seed, gru_reset, z_weights, dtype,
-              weights=None, layer=None, example=None):
+              weights=None, layer=None, example=None, keep_gates=False, u_scale=None):
     """Check and gather the options shared by the app and `step`."""
     from gru_tui.io.inputs import read_row, read_rows
+    from gru_tui.io.presets import keep_gates_open
     from gru_tui.scenario import DEFAULT_MODELS, Scenario
 
     models = tuple(m.strip().lower() for spec in (model or []) for m in spec.split(",")
@@ -109,13 +118,18 @@ def _scenario(model, inputs, preset, steps, h0, c0, hidden, seed, gru_reset, z_w
     reset = gru.reset if gru is not None else (gru_reset or Reset.before).value
     if loaded:
         models = tuple(item.kind for item in loaded)
+    if u_scale is not None and not (math.isfinite(u_scale) and u_scale > 0):
+        raise InputError(f"--u-scale must be a positive number, got {u_scale}")
+    z = (z_weights or ZWeights.old).value
     return Scenario(
         models=models or DEFAULT_MODELS,
         hidden=hidden,
         seed=seed or 0,
         dtype=(dtype or DType.float64).value,
         reset=reset,
-        z_weights=(z_weights or ZWeights.old).value,
+        z_weights=z,
+        bias_offsets=keep_gates_open(z) if keep_gates else (),
+        recurrent_scale=1.0 if u_scale is None else u_scale,
         weights=loaded,
         example=example,
         inputs=None if inputs is None else read_rows(inputs, "--inputs"),
@@ -165,16 +179,17 @@ MAX_GRADIENT_VALUES = 1 << 20
 
 
 def _load(session, model, inputs, preset, steps, h0, c0, hidden, seed, gru_reset, z_weights,
-          dtype, weights=None, layer=None, example=None):
+          dtype, weights=None, layer=None, example=None, keep_gates=False, u_scale=None):
     """The session file if given (alone), else a scenario from the options."""
     if session is None:
         return None, _scenario(model, inputs, preset, steps, h0, c0, hidden, seed, gru_reset,
-                               z_weights, dtype, weights, layer, example)
+                               z_weights, dtype, weights, layer, example, keep_gates, u_scale)
     options = (("--model", model), ("--inputs", inputs), ("--preset", preset),
                ("--steps", steps), ("--h0", h0), ("--c0", c0), ("--hidden", hidden),
                ("--seed", seed), ("--gru-reset", gru_reset), ("--z-weights", z_weights),
                ("--dtype", dtype), ("--weights", weights), ("--layer", layer),
-               ("--example", example))
+               ("--example", example), ("--keep-gates", keep_gates or None),
+               ("--u-scale", u_scale))
     given = [name for name, value in options if value is not None]
     if given:
         raise InputError(f"--session sets the whole run; drop {', '.join(given)}")
@@ -201,6 +216,8 @@ def main_callback(
     weights: WeightsOpt = None,
     layer: LayerOpt = None,
     example: ExampleOpt = None,
+    keep_gates: KeepGatesOpt = False,
+    u_scale: UScaleOpt = None,
     session: SessionOpt = None,
     version: Annotated[bool, typer.Option(
         "--version", "-V", callback=_version, is_eager=True, help="Show the version and exit.")
@@ -218,7 +235,8 @@ def main_callback(
     if ctx.invoked_subcommand is not None:
         return
     loaded, scenario = _load(session, model, inputs, preset, steps, h0, c0, hidden, seed,
-                             gru_reset, z_weights, dtype, weights, layer, example)
+                             gru_reset, z_weights, dtype, weights, layer, example,
+                             keep_gates, u_scale)
     if check:
         return
     # A pipe or a script gets text, not the app; unless a Textual driver is named, as
@@ -251,6 +269,8 @@ def step(
     weights: WeightsOpt = None,
     layer: LayerOpt = None,
     example: ExampleOpt = None,
+    keep_gates: KeepGatesOpt = False,
+    u_scale: UScaleOpt = None,
     session: SessionOpt = None,
     json_lines: JsonOpt = False,
     gradients: GradientsOpt = False,
@@ -260,7 +280,8 @@ def step(
     With --weights, one layer of a file; a reverse layer's records run from the last input.
     """
     _, scenario = _load(session, model, inputs, preset, steps, h0, c0, hidden, seed, gru_reset,
-                        z_weights, dtype, weights, layer, example)
+                        z_weights, dtype, weights, layer, example, keep_gates,
+                        u_scale)
     if json_lines:
         _write_json(scenario, gradients)
     else:
