@@ -80,8 +80,9 @@ UScaleOpt = Annotated[float | None, typer.Option(
     "--u-scale", help="Multiply every recurrent matrix U by this, as u / U do in the app: "
     "below 1 the simple RNN forgets faster. \\[default: 1]")]
 ExampleOpt = Annotated[str | None, typer.Option(
-    "--example", "-e", help="A trained GRU and LSTM shipped with gru-tui, on the inputs they "
-    "learned from: delay (repeat each input 3 steps later) or hold (keep the latest pulse).")]
+    "--example", "-e", help="A GRU and an LSTM shipped with gru-tui, on their own inputs: "
+    "slides (the built-in example with the slides' printed gate values at t = 1), delay "
+    "(trained to repeat each input 3 steps later) or hold (trained to keep the latest pulse).")]
 
 
 def _scenario(model, inputs, preset, steps, h0, c0, hidden, seed, gru_reset, z_weights, dtype,

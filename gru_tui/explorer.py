@@ -242,8 +242,8 @@ class Explorer:
             preset=None if inputs is not None else preset or "sine",
             steps=None if example or inputs is not None else len(given),
             preset_width=D,
-            h0=old.h0 if old.hidden_size == H else None,
-            c0=old.c0 if old.hidden_size == H else None,
+            h0=old.h0 if old.hidden_size == H and not example else None,  # an example's own
+            c0=old.c0 if old.hidden_size == H and not example else None,
             bias_offsets=() if layers else old.bias_offsets,
             recurrent_scale=old.recurrent_scale,
             weights=layers,

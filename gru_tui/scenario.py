@@ -108,7 +108,8 @@ class Scenario:
     @property
     def builtin(self) -> bool:
         """True for the built-in example of SPEC §2 (the slides' values)."""
-        return self.inputs is None and self.preset_name == "slides" and not self.weights
+        return (self.inputs is None and self.preset_name == "slides"
+                and (not self.weights or self.example == "slides"))
 
     @property
     def reverse(self) -> bool:

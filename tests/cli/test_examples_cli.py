@@ -25,7 +25,7 @@ def by_model(records: list[dict]) -> dict[str, list[dict]]:
     return out
 
 
-@pytest.mark.parametrize("name", list(EXAMPLES))
+@pytest.mark.parametrize("name", ["delay", "hold"])  # slides: tests/io/test_examples.py
 def test_step_runs_the_example_on_its_own_inputs(cli, name):
     records = by_model(cli.records("step", "--json", "--example", name))
     assert list(records) == ["gru", "lstm"]

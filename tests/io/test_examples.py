@@ -15,6 +15,7 @@ from gru_tui.io.examples import EXAMPLES, example_layers
 from gru_tui.io.presets import preset_rows
 
 HELD_OUT_SEEDS = [0, *range(500, 520)]  # 0 is what the app opens on; training used 1..
+TRAINED = ["delay", "hold"]  # the files; "slides" is made in code
 
 
 def delayed(xs: np.ndarray, lag: int = 3) -> np.ndarray:
@@ -40,7 +41,7 @@ def readout(name: str, model: str, xs: np.ndarray) -> np.ndarray:
     return h @ tensors[f"{model}_readout.weight"].T + tensors[f"{model}_readout.bias"]
 
 
-@pytest.mark.parametrize("name", list(EXAMPLES))
+@pytest.mark.parametrize("name", TRAINED)
 def test_each_example_is_a_small_gru_and_lstm_with_its_provenance(name):
     path = EXAMPLES[name].path
     assert path.is_file() and path.stat().st_size < 8_000
@@ -55,7 +56,7 @@ def test_each_example_is_a_small_gru_and_lstm_with_its_provenance(name):
 
 
 @pytest.mark.parametrize("model", ["gru", "lstm"])
-@pytest.mark.parametrize("name", list(EXAMPLES))
+@pytest.mark.parametrize("name", TRAINED)
 def test_the_models_do_their_task_on_inputs_they_never_saw(name, model):
     target, floor = TARGETS[name]
     errors, variances = [], []
@@ -93,3 +94,36 @@ def test_the_delay_gru_passes_pulses_on_with_its_update_gate_open():
     xs = preset_rows("pulses", 1, 0, 200, seed=0)
     trace = gru_tui.load(EXAMPLES["delay"].path, layer="gru.l0").run(xs)
     assert trace["update"].max() < 0.2
+
+
+def test_the_slides_example_prints_the_slides_gates_at_t_1(cli):
+    """The seed slide "GRU / LSTM Calculation (3D Vector Example)": x_1, h_0, C_0 of SPEC §2
+    give r_t, z_t, f_t, i_t and C̃_t exactly as printed there."""
+    records = cli.records("step", "--json", "--example", "slides", "--steps", "1")
+    gru, lstm = records
+    assert gru["x"] == [0.5, -0.3, 0.8] and gru["h_prev"] == [0.2, 0.4, -0.1]
+    assert lstm["c_prev"] == [0.6, -0.2, 0.3]
+    expected = {"reset": [0.58, 0.73, 0.45], "update": [0.66, 0.42, 0.51]}
+    for key, values in expected.items():
+        np.testing.assert_allclose(gru[key], values, rtol=0, atol=1e-12)
+    expected = {"forget": [0.65, 0.42, 0.78], "input": [0.53, 0.71, 0.48],
+                "candidate": [0.32, -0.54, 0.67]}
+    for key, values in expected.items():
+        np.testing.assert_allclose(lstm[key], values, rtol=0, atol=1e-12)
+    # C_t = f ⊙ C_{t−1} + i ⊙ C̃_t, which the slides print to two decimals (truncated)
+    c = [0.65 * 0.6 + 0.53 * 0.32, 0.42 * -0.2 + 0.71 * -0.54, 0.78 * 0.3 + 0.48 * 0.67]
+    np.testing.assert_allclose(lstm["c"], c, atol=1e-12)
+    np.testing.assert_allclose(lstm["c"], [0.56, -0.47, 0.55], atol=0.006)
+
+
+def test_the_slides_example_changes_only_the_input_biases_of_the_printed_gates():
+    for layer in example_layers("slides"):
+        cell = layer.cell()
+        base = gru_tui.random_cell(layer.kind, 3, 3, seed=0)
+        np.testing.assert_array_equal(cell.W, base.W)
+        np.testing.assert_array_equal(cell.U, base.U)
+        np.testing.assert_array_equal(cell.b_h, base.b_h)
+        changed = {"gru": "rz", "lstm": "fig"}[layer.kind]
+        for letter in cell.GATES:
+            same = np.array_equal(cell.gate(letter).b_i, base.gate(letter).b_i)
+            assert same == (letter not in changed), (layer.kind, letter)
