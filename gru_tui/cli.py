@@ -42,7 +42,7 @@ MODELS_HELP = "gru, lstm or rnn; repeat or comma-separate. \\[default: gru, lstm
 INPUTS_HELP = ('Rows of x_t: inline "0.5,-0.3,0.8;0.1,0.2,0.3", a JSON array of rows, '
                "a .json/.csv/.npy file, or - for stdin.")
 PRESET_HELP = ("A named input sequence: slides (the built-in example), sine, impulse, step, "
-               "noise, remember.")
+               "noise, pulses, remember.")
 
 ModelOpt = Annotated[list[str] | None, typer.Option("--model", "-m", help=MODELS_HELP)]
 InputsOpt = Annotated[str | None, typer.Option("--inputs", "-i", help=INPUTS_HELP)]

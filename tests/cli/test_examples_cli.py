@@ -112,3 +112,11 @@ def test_bad_weight_sources_in_a_session(cli, tmp_path, field, value, needle):
     data[field] = value
     session.write_text(json.dumps(data))
     cli.assert_bad(cli("step", "--json", "--session", str(session)), str(session), needle)
+
+
+def test_the_help_names_every_preset_and_example(cli):
+    from gru_tui.io.presets import PRESETS
+
+    text = " ".join(cli("step", "--help", env={"COLUMNS": "200"}).stdout.split())
+    for name in (*PRESETS, *EXAMPLES):
+        assert name in text, name
