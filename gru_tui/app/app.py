@@ -203,10 +203,13 @@ class GruTuiApp(App[None]):
                 panel.row = 0  # H may have changed
             self.main.show_models()
             self.changed()
-            self.notify(f"Running {explorer.traces[explorer.visible[0]].cell.source}"
-                        if layers and not example else
-                        f"Running example {example}" if example else
-                        f"Random weights from seed {explorer.scenario.seed}", title="Weights")
+            if example:
+                running = f"example {example}"
+            elif layers:
+                running = explorer.traces[explorer.visible[0]].cell.source
+            else:
+                running = f"random weights from seed {explorer.scenario.seed}"
+            self.notify(f"Running {running}", title="Weights")
 
         self.push_screen(LoadScreen(self.explorer.scenario.seed), done)
 

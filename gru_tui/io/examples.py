@@ -9,6 +9,7 @@ that its first step gives the gate values the seed slides print.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from importlib.resources import files
 from pathlib import Path
@@ -31,22 +32,17 @@ class Example:
     name: str
     preset: str  # the inputs the models were trained on (a held-out seed)
     summary: str
+    make: Callable[[], tuple] | None = None  # makes the layers; None: read from the file
 
     @property
     def path(self) -> Path:
+        """The safetensors file of a trained example."""
         return Path(str(files("gru_tui.examples").joinpath(f"{self.name}.safetensors")))
 
+    def layers(self) -> tuple:
+        from gru_tui.io.weights import read_layers
 
-EXAMPLES: dict[str, Example] = {
-    e.name: e
-    for e in (
-        Example("delay", "pulses", "a GRU and an LSTM trained to repeat each input 3 steps later"),
-        Example("hold", "pulses", "a GRU and an LSTM trained to hold the latest pulse until the "
-                "next one"),
-        Example("slides", "slides", "the built-in example with biases set so that t = 1 gives "
-                "the slides' printed gates"),
-    )
-}
+        return self.make() if self.make else tuple(read_layers(self.path))
 
 
 def example(name: str) -> Example:
@@ -57,10 +53,7 @@ def example(name: str) -> Example:
 
 def example_layers(name: str, models: tuple[str, ...] = ()) -> tuple:
     """The example's recurrent layers, one per model (all of them when `models` is empty)."""
-    from gru_tui.io.weights import read_layers
-
-    found = slides_layers() if name == "slides" else read_layers(example(name).path)
-    layers = {layer.kind: layer for layer in found}
+    layers = {layer.kind: layer for layer in example(name).layers()}
     for model in models:
         if model not in layers:
             raise InputError(f"--example {name} has no {model}; it holds "
@@ -82,8 +75,8 @@ def slides_layers() -> tuple:
         for letter, values in targets.items():
             values = np.array(values)
             wanted = np.arctanh(values) if letter == "g" else np.log(values / (1 - values))
-            rows = slice(cell.GATES.index(letter) * 3, (cell.GATES.index(letter) + 1) * 3)
-            b_i[rows] += wanted - first[f"{cell.GATE_NAMES[letter]}_pre"][0]
+            k = cell.GATES.index(letter)
+            b_i[3 * k : 3 * k + 3] += wanted - first[f"{cell.GATE_NAMES[letter]}_pre"][0]
         tensors = {"weight_ih": cell.W, "weight_hh": cell.U, "bias_ih": b_i, "bias_hh": cell.b_h}
         layers.append(Layer(
             name=f"slides.{kind}", kind=kind, direction="forward", input_size=3, hidden_size=3,
@@ -91,3 +84,15 @@ def slides_layers() -> tuple:
             parameters=sum(int(t.size) for t in tensors.values()), tensors=tensors,
             order=cell.GATES, reset="before", framework="the slides"))
     return tuple(layers)
+
+
+EXAMPLES: dict[str, Example] = {
+    e.name: e
+    for e in (
+        Example("delay", "pulses", "a GRU and an LSTM trained to repeat each input 3 steps later"),
+        Example("hold", "pulses", "a GRU and an LSTM trained to hold the latest pulse until the "
+                "next one"),
+        Example("slides", "slides", "the built-in example with biases set so that t = 1 gives "
+                "the slides' printed gates", make=slides_layers),
+    )
+}
