@@ -13,9 +13,9 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from gru_tui.app.app import GruTuiApp
-from gru_tui.io.examples import example_layers
-from gru_tui.io.presets import keep_gates_open
-from gru_tui.scenario import Scenario
+from gru_tui.core.examples import example_layers
+from gru_tui.core.presets import keep_gates_open
+from gru_tui.core.scenario import Scenario
 
 HERE = Path(__file__).resolve().parent
 

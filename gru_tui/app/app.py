@@ -1,4 +1,4 @@
-"""GruTuiApp: the main screen, its actions, and the layout that follows the terminal's size."""
+"""GruTuiApp: the app's actions over the headless Explorer, and its one path for edits."""
 
 from __future__ import annotations
 
@@ -6,39 +6,27 @@ import io
 import time
 from pathlib import Path
 
-from textual.app import App, ComposeResult, SystemCommand
-from textual.containers import Horizontal, VerticalScroll
-from textual.reactive import reactive
+from textual.app import App, SystemCommand
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.widgets import Footer, Static
 
 from gru_tui.app.keys import KEYS, bindings
 from gru_tui.app.screens import (
     HelpScreen,
     LoadScreen,
+    MainScreen,
     OffsetsScreen,
     ParametersScreen,
     PresetScreen,
     ValueScreen,
     WorkedScreen,
 )
-from gru_tui.app.widgets import (
-    InputPanel,
-    MemoryPanel,
-    ModelPanel,
-    Panel,
-    StatusBar,
-    Timeline,
-    rows_needed,
-)
+from gru_tui.app.widgets import MemoryPanel, ModelPanel, Panel, StatusBar
+from gru_tui.core.explorer import TARGET_TITLES, Explorer
+from gru_tui.core.scenario import Scenario
+from gru_tui.core.session import save_session, session_text
 from gru_tui.errors import InputError
-from gru_tui.explorer import TARGET_TITLES, Explorer
-from gru_tui.io.session import save_session, session_text
-from gru_tui.scenario import MODELS, Scenario
 
-MIN_WIDTH, MIN_HEIGHT = 60, 16
-WIDE = 120  # columns from which the models stand side by side
 SPEEDS = (0.5, 1.0, 2.0, 4.0, 8.0, 16.0)  # steps per second when playing
 
 
@@ -65,11 +53,12 @@ class GruTuiApp(App[None]):
     # -- keeping the screen in step with the explorer ------------------------------------
 
     def changed(self) -> None:
-        """Redraw every panel: the explorer has changed."""
-        self.main.revision += 1
+        """The explorer has changed: the widgets showing what changed redraw."""
+        self.main.sync()
 
-    def _try(self, change, *args) -> bool:
-        """Run an edit; a refused one becomes a notice and the last good state stays."""
+    def edit(self, change, *args) -> bool:
+        """Run a change of the explorer; a refused one becomes a notice and the last good
+        state stays. Every screen changes the model through here."""
         try:
             change(*args)
         except ValueError as error:  # InputError, or a refusal from the engine
@@ -141,13 +130,13 @@ class GruTuiApp(App[None]):
     # -- actions: editing -------------------------------------------------------------------
 
     def action_nudge(self, delta: float) -> None:
-        self._try(self.explorer.nudge, delta)
+        self.edit(self.explorer.nudge, delta)
 
     def action_zero(self) -> None:
-        self._try(self.explorer.zero)
+        self.edit(self.explorer.zero)
 
     def action_randomise(self) -> None:
-        self._try(self.explorer.randomise)
+        self.edit(self.explorer.randomise)
 
     def action_type_value(self) -> None:
         ex = self.explorer
@@ -155,34 +144,34 @@ class GruTuiApp(App[None]):
 
         def done(text: str | None) -> None:
             if text is not None:
-                self._try(ex.set_value, text)
+                self.edit(ex.set_value, text)
 
         self.push_screen(ValueScreen(where, ex.value), done)
 
     def action_insert_step(self) -> None:
-        self._try(self.explorer.insert_step)
+        self.edit(self.explorer.insert_step)
 
     def action_delete_step(self) -> None:
-        self._try(self.explorer.delete_step)
+        self.edit(self.explorer.delete_step)
 
     def action_presets(self) -> None:
         def done(name: str | None) -> None:
             if name:
-                self._try(self.explorer.load_preset, name)
+                self.edit(self.explorer.load_preset, name)
 
         self.push_screen(PresetScreen(), done)
 
     # -- actions: models ----------------------------------------------------------------------
 
     def action_reseed(self) -> None:
-        if self._try(self.explorer.reseed):
+        if self.edit(self.explorer.reseed):
             self.notify(f"Weights from seed {self.explorer.scenario.seed}", timeout=2)
 
     def action_toggle_reset(self) -> None:
-        self._try(self.explorer.toggle_reset)
+        self.edit(self.explorer.toggle_reset)
 
     def action_toggle_z(self) -> None:
-        self._try(self.explorer.toggle_z_weights)
+        self.edit(self.explorer.toggle_z_weights)
 
     def action_offsets(self) -> None:
         self.push_screen(OffsetsScreen())
@@ -214,7 +203,7 @@ class GruTuiApp(App[None]):
         self.push_screen(LoadScreen(self.explorer.scenario.seed), done)
 
     def action_toggle_model(self, model: str) -> None:
-        if self._try(self.explorer.toggle_model, model):
+        if self.edit(self.explorer.toggle_model, model):
             self.main.show_models()
 
     def action_toggle_memory(self) -> None:
@@ -227,13 +216,13 @@ class GruTuiApp(App[None]):
         main.lay_out()
 
     def action_keep_gates(self) -> None:
-        if self._try(self.explorer.toggle_keep_gates):
+        if self.edit(self.explorer.toggle_keep_gates):
             self.notify("Keep gates open: GRU z and LSTM f biases ±2" if
                         self.explorer.keep_gates_open else "Keep gates as the weights have them",
                         timeout=2)
 
     def action_scale_u(self, factor: float) -> None:
-        self._try(self.explorer.scale_recurrent, factor)  # the status line shows the scale
+        self.edit(self.explorer.scale_recurrent, factor)  # the status line shows the scale
 
     def action_toggle_strips(self) -> None:
         self.main.strips = not self.main.strips
@@ -301,101 +290,3 @@ class GruTuiApp(App[None]):
     def on_descendant_focus(self) -> None:
         for panel in self.main.query(Panel):
             panel.refresh()
-
-
-class MainScreen(Screen):
-    """The panels, laid out again on every resize: side by side when wide, stacked when
-    narrow; one row per unit when there is room, units side by side or heat strips when not."""
-
-    app: GruTuiApp
-    revision: reactive[int] = reactive(0, repaint=False)  # the bound panels redraw themselves
-    mode: reactive[str] = reactive("bars")
-    notes: reactive[bool] = reactive(False)
-    strip_rows: reactive[int] = reactive(1)
-    strips: reactive[bool] = reactive(False)
-    memory: reactive[bool] = reactive(False)
-
-    def compose(self) -> ComposeResult:
-        yield StatusBar(id="status").data_bind(MainScreen.revision)
-        with Horizontal(id="panels"):
-            yield InputPanel(id="inputs").data_bind(MainScreen.revision, MainScreen.mode,
-                                                    MainScreen.strip_rows)
-            with VerticalScroll(id="models", can_focus=False):
-                for model in MODELS:
-                    yield ModelPanel(model).data_bind(MainScreen.revision, MainScreen.mode,
-                                                      MainScreen.notes, MainScreen.strip_rows)
-        yield MemoryPanel(id="memory").data_bind(MainScreen.revision)
-        yield Timeline(id="timeline").data_bind(MainScreen.revision)
-        yield Static(id="too-small")
-        yield Footer()
-
-    def on_mount(self) -> None:
-        self.show_models()
-        self.query_one(InputPanel).focus()
-
-    def on_resize(self) -> None:
-        self.lay_out()
-
-    def show_models(self) -> None:
-        visible = self.app.explorer.visible
-        for model in MODELS:
-            self.query_one(f"#panel-{model}").display = model in visible
-        self.query_one(InputPanel).refresh(layout=True)  # C_0 comes and goes with the LSTM
-        self.lay_out()
-
-    def lay_out(self) -> None:
-        width, height = self.size
-        small = width < MIN_WIDTH or height < MIN_HEIGHT
-        self.set_class(small, "too-small")
-        if small:
-            self.query_one("#too-small", Static).update(
-                f"Make the terminal larger: gru-tui needs {MIN_WIDTH}×{MIN_HEIGHT}, "
-                f"this one is {width}×{height}. (q quits)")
-            return
-        ex = self.app.explorer
-        shown = [m for m in MODELS if m in ex.visible]
-        timeline = len(shown) + 1
-        memory = len(ex.traces) + 4 if self.memory else 0  # a row per model, 3 of text, border
-        body = height - 2 - timeline - memory  # status, footer
-        vectors = {m: len(ModelPanel(m).vectors) for m in shown}
-        H, D = ex.hidden_size, ex.input_size
-        inputs = 3 if "lstm" in shown else 2
-
-        def fits(mode: str, wide: bool, notes: bool = False) -> bool:
-            if wide:  # full borders, and the role line at the bottom unless notes
-                chrome = 2 if notes or mode != "bars" else 4
-                return max(rows_needed(mode, H, vectors[m], notes) + chrome
-                           for m in shown) <= body
-            # stacked: top borders only, the inputs first, one role line in the focused panel
-            rows = sum(rows_needed(mode, H, vectors[m], notes) + 1 for m in shown)
-            rows += rows_needed(mode, max(D, H), inputs) + 1 + (0 if notes else 1)
-            return rows <= body
-
-        def panel_width(wide: bool) -> int:
-            return (width - 36) // len(shown) - 4 if wide else width - 2
-
-        def mode_for(wide: bool) -> str:
-            if self.strips or H > 16:
-                return "strips"
-            if fits("bars", wide):
-                return "bars"
-            if panel_width(wide) >= max(H, D) * 13 + 6:
-                return "inline"
-            return "strips"
-
-        # side by side from WIDE columns, unless only stacking fits every unit's bar and value
-        stacked = mode_for(False)
-        wide = width >= WIDE and not (mode_for(True) == "strips" != stacked
-                                      and fits(stacked, False))
-        self.set_class(wide, "wide")
-        self.notes = not self.strips and H <= 16 and fits("bars", wide, notes=True)
-        self.mode = mode_for(wide)
-        # heat strips wrap over the rows left free, so a wide layer shows all its units
-        if wide:
-            free = body - 3 - max(vectors.values())
-            per_vector = free // max(vectors.values())
-        else:
-            count = sum(vectors.values()) + inputs
-            per_vector = (body - len(shown) - 2 - count) // count
-        per_row = max(panel_width(wide) - 22, 1)
-        self.strip_rows = max(1, min(1 + per_vector, -(-max(H, D) // per_row)))

@@ -1,22 +1,21 @@
-"""The GRU, LSTM and simple RNN cells of SPEC §1, and what a run over a sequence records.
+"""The GRU, LSTM and simple RNN cells of SPEC §1.
 
 Each cell keeps its gates stacked row-wise in one matrix per kind of weight, in the order of
-its ``GATES``: W (gH×D), U (gH×H), b_i and b_h (gH). ``cell.gate("z")`` gives one gate's
-slices by name, so code elsewhere can read like the equations.
-
-A run computes the input projections W·x + b with one matrix product per block of BLOCK
-timesteps and loops only over the recurrent part, writing every pre-activation, gate and
-state into a :class:`Trace`. Editing an input at step t recomputes steps t..T only.
+its ``GATES`` (from the gate table, :mod:`gru_tui.engine.gates`): W (gH×D), U (gH×H), b_i and
+b_h (gH). ``cell.gate("z")`` gives one gate's slices by name, so code elsewhere can read like
+the equations. ``cell.run(xs)`` returns a :class:`~gru_tui.engine.trace.Trace`; each cell's
+``_forward`` is the recurrence of its equations, one step at a time.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
 from typing import ClassVar, NamedTuple
 
 import numpy as np
 
 from gru_tui.engine.activations import sigmoid_into
+from gru_tui.engine.gates import TABLES
+from gru_tui.engine.trace import BLOCK, Trace
 
 DTYPES = ("float64", "float32")
 RESET_PLACEMENTS = ("before", "after")
@@ -25,12 +24,6 @@ Z_CONVENTIONS = ("old", "new")
 # Scaling by a power of two is exact, so a product that overflows can be recomputed scaled
 # down to learn its sign, then saturated at the largest finite value.
 _SCALE = 2.0**64
-
-# Input projections are computed in blocks of exactly this many rows (the last one padded),
-# aligned to the first step, so a row always comes out of the same matrix product:
-# recomputing from step t, growing the sequence, or streaming a long run in chunks (a
-# multiple of this) gives bit for bit the numbers of one whole run.
-BLOCK = 256
 
 
 class GateParams(NamedTuple):
@@ -61,7 +54,6 @@ class Cell:
 
     kind: ClassVar[str]
     GATES: ClassVar[tuple[str, ...]]  # stacking order of the rows of W, U, b_i, b_h
-    GATE_NAMES: ClassVar[dict[str, str]]  # gate letter → record key of its activation
     RECORD_KEYS: ClassVar[tuple[str, ...]]  # SPEC §3 keys after "model" and "t"
     has_cell_state: ClassVar[bool] = False
     # True for a layer loaded from a file that runs from the last input to the first
@@ -244,9 +236,8 @@ class GRUCell(Cell):
     """
 
     kind = "gru"
-    GATES = ("r", "z", "n")
-    GATE_NAMES = {"r": "reset", "z": "update", "n": "candidate"}
-    RECORD_KEYS = ("x", "h_prev", "reset", "update", "candidate", "h")
+    GATES = TABLES["gru"].letters
+    RECORD_KEYS = TABLES["gru"].records
 
     def __init__(self, W, U, b_i=None, b_h=None, *, reset: str = "before",
                  z_weights: str = "old", **kwargs) -> None:
@@ -314,9 +305,8 @@ class LSTMCell(Cell):
     """
 
     kind = "lstm"
-    GATES = ("i", "f", "o", "g")  # the three sigmoid gates first, so one call squashes them
-    GATE_NAMES = {"i": "input", "f": "forget", "o": "output", "g": "candidate"}
-    RECORD_KEYS = ("x", "h_prev", "c_prev", "forget", "input", "output", "candidate", "c", "h")
+    GATES = TABLES["lstm"].letters
+    RECORD_KEYS = TABLES["lstm"].records
     has_cell_state = True
 
     def __init__(self, W, U, b_i=None, b_h=None, *, peepholes: np.ndarray | None = None,
@@ -380,9 +370,8 @@ class RNNCell(Cell):
     """h' = tanh(W x + b_i + U h + b_h)."""
 
     kind = "rnn"
-    GATES = ("h",)
-    GATE_NAMES = {"h": "h"}
-    RECORD_KEYS = ("x", "h_prev", "h")
+    GATES = TABLES["rnn"].letters
+    RECORD_KEYS = TABLES["rnn"].records
 
     def _forward(self, trace: Trace, start: int, stop: int, xw: np.ndarray,
                  state_bound: float) -> None:
@@ -402,129 +391,3 @@ class RNNCell(Cell):
 CELLS: dict[str, type[Cell]] = {cls.kind: cls for cls in (GRUCell, LSTMCell, RNNCell)}
 
 
-class Trace(Mapping[str, np.ndarray]):
-    """Every vector of a run, by the record keys of SPEC §3, as arrays [T, ·].
-
-    Besides those keys, ``"<gate>_pre"`` holds each gate's pre-activation (``"h_pre"`` for
-    the simple RNN). The arrays are views into the trace's storage: they change when the
-    trace is updated, and are read-only to the caller.
-    """
-
-    def __init__(self, cell: Cell, xs, h0=None, c0=None) -> None:
-        self.cell = cell
-        self._allocate(cell.check_inputs(xs))
-        self.hs[0] = cell.check_state(h0, "h0")
-        if cell.has_cell_state:
-            self.cs[0] = cell.check_state(c0, "c0")
-        self._compute(0)
-
-    def _allocate(self, xs: np.ndarray, keep: int = 0) -> None:
-        """Storage for len(xs) steps, keeping the first `keep` steps of the current run."""
-        cell, T = self.cell, len(xs)
-        width = len(cell.GATES) * cell.hidden_size
-        old = self.__dict__.copy()
-        self.xs = xs
-        self.pre = np.empty((T, width), cell.dtype)
-        self.act = self.pre if cell.kind == "rnn" else np.empty((T, width), cell.dtype)
-        self.hs = np.empty((T + 1, cell.hidden_size), cell.dtype)  # hs[t] = h_t; hs[0] = h0
-        self.cs = np.empty_like(self.hs) if cell.has_cell_state else None
-        if "hs" in old:  # the initial states always stay, and the first `keep` steps
-            for name in ("pre", "act"):
-                getattr(self, name)[:keep] = old[name][:keep]
-            self.hs[: keep + 1] = old["hs"][: keep + 1]
-            if self.cs is not None:
-                self.cs[: keep + 1] = old["cs"][: keep + 1]
-
-    def _compute(self, start: int) -> None:
-        """Steps start..T−1: a block's input projections, then its steps, block by block."""
-        cell, T = self.cell, self.steps
-        state_bound = max(float(np.abs(self.hs[start]).max(initial=0.0)), 1.0)
-        xw = np.empty((BLOCK, self.pre.shape[1]), cell.dtype)
-        for first in range(start // BLOCK * BLOCK, T, BLOCK):
-            stop = min(first + BLOCK, T)
-            projected = cell.project(self.xs[first:stop], xw)
-            with np.errstate(over="ignore", under="ignore"):
-                cell._forward(self, max(start, first), stop, projected[max(start - first, 0):],
-                              state_bound)
-        if cell.may_overflow(self.xs[start:], state_bound) and not np.isfinite(
-                self.pre[start:]).all():  # a sum overflowed: σ and tanh are right,
-            limit = np.finfo(cell.dtype).max  # and the stored pre-activation saturates
-            np.clip(self.pre[start:], -limit, limit, out=self.pre[start:])
-
-    # -- editing ---------------------------------------------------------------------------
-
-    def update(self, xs=None, *, h0=None, c0=None, start: int = 0) -> None:
-        """Take new inputs (any length) or initial states and recompute from step `start`.
-
-        `start` is 0-based: rows before it must be unchanged. New initial states recompute
-        everything. Only steps start..T are redone.
-        """
-        cell = self.cell
-        if h0 is not None or c0 is not None:
-            start = 0
-            if h0 is not None:
-                self.hs[0] = cell.check_state(h0, "h0")
-            if c0 is not None and cell.has_cell_state:
-                self.cs[0] = cell.check_state(c0, "c0")
-        if xs is not None:
-            xs = cell.check_inputs(xs)
-            start = min(start, len(xs), len(self.xs))
-            if len(xs) == len(self.xs):
-                self.xs = xs
-            else:
-                self._allocate(xs, keep=start)
-        if not 0 <= start <= len(self.xs):
-            raise ValueError(f"start must lie in 0..{len(self.xs)}, got {start}")
-        self._compute(start)
-
-    def set_input(self, t: int, x) -> None:
-        """Replace the input of step t (0-based) and recompute steps t..T."""
-        xs = self.xs.copy()
-        xs[t] = self.cell.check_inputs(np.asarray(x, dtype=np.float64)[None, :])[0]
-        self.update(xs, start=t)
-
-    # -- reading ---------------------------------------------------------------------------
-
-    def __len__(self) -> int:
-        return len(self._views())
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._views())
-
-    def __getitem__(self, key: str) -> np.ndarray:
-        view = self._views()[key]
-        view.flags.writeable = False
-        return view
-
-    @property
-    def steps(self) -> int:
-        return len(self.xs)
-
-    def _views(self) -> dict[str, np.ndarray]:
-        cell, H = self.cell, self.cell.hidden_size
-        views = {"x": self.xs, "h_prev": self.hs[:-1]}
-        if self.cs is not None:
-            views["c_prev"] = self.cs[:-1]
-        for k, letter in enumerate(cell.GATES):
-            name = cell.GATE_NAMES[letter]
-            rows = slice(k * H, (k + 1) * H)
-            if cell.kind != "rnn":
-                views[name] = self.act[:, rows]
-            views[f"{name}_pre"] = self.pre[:, rows]
-        if self.cs is not None:
-            views["c"] = self.cs[1:]
-        views["h"] = self.hs[1:]
-        first = cell.RECORD_KEYS  # the SPEC §3 keys in record order, then pre-activations
-        return {**{key: views[key] for key in first}, **views}
-
-    def record(self, t: int) -> dict[str, np.ndarray]:
-        """The SPEC §3 vectors of step t (0-based), in record order."""
-        views = self._views()
-        return {key: views[key][t] for key in self.cell.RECORD_KEYS}
-
-    def memory_profile(self):
-        """sensitivity_t = ‖∂h_T/∂x_t‖_F and the per-step Jacobian norms of this run (SPEC §7):
-        a :class:`gru_tui.engine.gradients.MemoryProfile` of arrays [T]."""
-        from gru_tui.engine.gradients import memory_profile
-
-        return memory_profile(self)

@@ -42,7 +42,8 @@ from typing import NamedTuple
 
 import numpy as np
 
-from gru_tui.engine.cells import Cell, Trace
+from gru_tui.engine.cells import Cell
+from gru_tui.engine.trace import Trace
 
 FMAX = np.finfo(np.float64).max
 LOG10_2 = float(np.log10(2.0))

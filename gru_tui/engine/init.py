@@ -5,16 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from gru_tui.engine.cells import CELLS, Cell
-
-# PyTorch stacks gate rows r,z,n (GRU) and i,f,g,o (LSTM); weights are drawn in that layout.
-PYTORCH_GATES = {"gru": ("r", "z", "n"), "lstm": ("i", "f", "g", "o"), "rnn": ("h",)}
-
-
-def rows_in_order(array: np.ndarray, gates_from: tuple[str, ...], gates_to: tuple[str, ...]):
-    """Reorder stacked gate rows (axis 0) from one gate order to another."""
-    H = array.shape[0] // len(gates_from)
-    blocks = {g: array[k * H : (k + 1) * H] for k, g in enumerate(gates_from)}
-    return np.concatenate([blocks[g] for g in gates_to])
+from gru_tui.engine.gates import to_engine_order
 
 
 def random_cell(kind: str, input_size: int = 3, hidden_size: int = 3, seed: int = 0,
@@ -39,6 +30,5 @@ def random_cell(kind: str, input_size: int = 3, hidden_size: int = 3, seed: int 
     rng = np.random.default_rng(int(seed))
     W, U, b_i, b_h = (rng.uniform(-bound, bound, size=shape) for shape in (
         (rows, input_size), (rows, hidden_size), (rows,), (rows,)))
-    order = PYTORCH_GATES[kind]
-    W, U, b_i, b_h = (rows_in_order(a, order, cls.GATES) for a in (W, U, b_i, b_h))
+    W, U, b_i, b_h = (to_engine_order(kind, "pytorch", a) for a in (W, U, b_i, b_h))
     return cls(W, U, b_i, b_h, dtype=dtype, source=f"random, seed {seed}", **conventions)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-GATE_COUNT = {"gru": 3, "lstm": 4, "rnn": 1}
+from gru_tui.engine.gates import KINDS, gate_count
+
+FRAMEWORKS = ("slides", "pytorch", "keras", "onnx")
 
 
 def parameter_count(kind: str, input_size: int, hidden_size: int, bias_vectors: int = 1) -> int:
@@ -12,7 +14,7 @@ def parameter_count(kind: str, input_size: int, hidden_size: int, bias_vectors: 
     reset_after=True keep two (an input and a recurrent bias).
     """
     D, H = input_size, hidden_size
-    return GATE_COUNT[kind] * (D * H + H * H + bias_vectors * H)
+    return gate_count(kind) * (D * H + H * H + bias_vectors * H)
 
 
 def bias_vectors(kind: str, framework: str) -> int:
@@ -26,13 +28,10 @@ def bias_vectors(kind: str, framework: str) -> int:
     raise ValueError(f"unknown framework {framework!r}")
 
 
-FRAMEWORKS = ("slides", "pytorch", "keras", "onnx")
-
-
 def parameter_table(input_size: int, hidden_size: int) -> dict[str, dict[str, int]]:
     """{kind: {framework: count}} for the GRU, LSTM and simple RNN."""
     return {
         kind: {fw: parameter_count(kind, input_size, hidden_size, bias_vectors(kind, fw))
                for fw in FRAMEWORKS}
-        for kind in GATE_COUNT
+        for kind in KINDS
     }

@@ -31,7 +31,7 @@ import numpy as np
 import torch
 from safetensors.torch import save_file
 
-from gru_tui.io.presets import preset_rows
+from gru_tui.core.presets import preset_rows
 
 HIDDEN = 4
 STEPS = 60  # per training sequence

@@ -1,1 +1,1 @@
-"""Reading what users give gru-tui (inputs, states, presets) and writing records."""
+"""What users hand over: input sequences and states as text or files, and weight files."""

@@ -1,4 +1,4 @@
-"""The GRU / LSTM / SimpleRNN layers of Keras files as :class:`~gru_tui.io.weights.Layer`.
+"""The GRU / LSTM / SimpleRNN layers of Keras files as :class:`~gru_tui.io.layers.Layer`.
 
 Read with h5py only (the optional ``gru-tui[keras]`` extra); nothing in a file is executed,
 Keras itself is never imported:
@@ -33,14 +33,13 @@ from pathlib import Path
 
 import numpy as np
 
+from gru_tui.engine.gates import KIND_BY_GATE_COUNT, TABLES, gate_count
 from gru_tui.errors import InputError
-from gru_tui.io.weights import MAX_FILE_BYTES, Layer, check_values, first_line
+from gru_tui.io.layers import MAX_FILE_BYTES, Layer, check_values, first_line, size_text
 
 KINDS = {"GRU": "gru", "LSTM": "lstm", "SimpleRNN": "rnn"}
 CELL_KINDS = {"gru_cell": "gru", "lstm_cell": "lstm", "simple_rnn_cell": "rnn",
               "GRUCell": "gru", "LSTMCell": "lstm", "SimpleRNNCell": "rnn"}
-GATES = {"gru": 3, "lstm": 4, "rnn": 1}
-ORDERS = {"gru": ("z", "r", "n"), "lstm": ("i", "f", "g", "o"), "rnn": ("h",)}
 DEFAULT_ACTIVATIONS = {"gru": {"activation": "tanh", "recurrent_activation": "sigmoid"},
                        "lstm": {"activation": "tanh", "recurrent_activation": "sigmoid"},
                        "rnn": {"activation": "tanh"}}
@@ -122,18 +121,14 @@ def _member(path: Path, archive: zipfile.ZipFile, name: str, limit: int) -> byte
     """One member, refused when it says or turns out to be larger than `limit`."""
     info = archive.getinfo(name)
     if info.file_size > limit:
-        raise InputError(f"{path}: {name} unpacks to {_size(info.file_size)}; gru-tui reads "
-                         f"up to {_size(limit)}")
+        raise InputError(f"{path}: {name} unpacks to {size_text(info.file_size)}; gru-tui reads "
+                         f"up to {size_text(limit)}")
     with archive.open(info) as member:
         data = member.read(limit + 1)
     if len(data) > limit:
-        raise InputError(f"{path}: {name} unpacks to more than {_size(limit)}; gru-tui reads "
-                         f"up to {_size(limit)}")
+        raise InputError(f"{path}: {name} unpacks to more than {size_text(limit)}; gru-tui reads "
+                         f"up to {size_text(limit)}")
     return data
-
-
-def _size(count: int) -> str:
-    return f"{count / 2**20:.0f} MiB" if count >= 2**20 else f"{count:,} bytes"
 
 
 def _layer_configs(config) -> dict[str, dict]:
@@ -371,12 +366,12 @@ def _build(path: Path, name: str, where: str, found: dict[str, tuple[str, object
     if kind is None:  # from the shapes: g·H columns, H rows of the recurrent kernel
         H = recurrent.shape[0] if recurrent.ndim == 2 and recurrent.shape[0] else 0
         g = columns // H if H and columns % H == 0 else 0
-        if g not in GATES.values():
+        if g not in KIND_BY_GATE_COUNT:
             raise InputError(f"{path}: {labels['recurrent_kernel']} has shape "
                              f"{recurrent.shape}, which fits no GRU, LSTM or SimpleRNN next "
                              f"to a kernel of shape {kernel.shape}")
-        kind = {3: "gru", 4: "lstm", 1: "rnn"}[g]
-    g = GATES[kind]
+        kind = KIND_BY_GATE_COUNT[g]
+    g = gate_count(kind)
     if columns % g:
         raise InputError(f"{path}: {labels['kernel']} has shape {kernel.shape}, expected "
                          f"({kernel.shape[0]}, {g}·H) for a {kind}")
@@ -423,5 +418,5 @@ def _build(path: Path, name: str, where: str, found: dict[str, tuple[str, object
         name=name, kind=kind, direction="reverse" if reverse else "forward",
         input_size=kernel.shape[0], hidden_size=H, convention=convention,
         parameters=sum(int(a.size) for a in arrays.values()), path=str(path),
-        tensors=tensors, order=ORDERS[kind], reset=reset, framework="Keras",
+        tensors=tensors, order=TABLES[kind].order("keras"), reset=reset, framework="Keras",
     )

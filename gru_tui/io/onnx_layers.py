@@ -1,4 +1,4 @@
-"""The GRU / LSTM / RNN nodes of an ONNX model as :class:`~gru_tui.io.weights.Layer` records.
+"""The GRU / LSTM / RNN nodes of an ONNX model as :class:`~gru_tui.io.layers.Layer` records.
 
 The model is read with ``onnx.load`` (a protobuf: nothing in it is executed). A node's W, R,
 and optionally B, P, initial_h and initial_c must be stored in the file, as initializers or Constant
@@ -19,11 +19,11 @@ from pathlib import Path
 
 import numpy as np
 
+from gru_tui.engine.gates import TABLES, gate_count
 from gru_tui.errors import InputError
-from gru_tui.io.weights import Layer, check_values, first_line
+from gru_tui.io.layers import Layer, check_values, first_line
 
-GATES = {"GRU": 3, "LSTM": 4, "RNN": 1}
-ORDERS = {"GRU": ("z", "r", "n"), "LSTM": ("i", "o", "f", "g"), "RNN": ("h",)}
+KINDS = {"GRU": "gru", "LSTM": "lstm", "RNN": "rnn"}  # ONNX's operators
 ACTIVATIONS = {"GRU": ("Sigmoid", "Tanh"), "LSTM": ("Sigmoid", "Tanh", "Tanh"),
                "RNN": ("Tanh",)}
 DIRECTIONS = ("forward", "reverse", "bidirectional")
@@ -63,7 +63,7 @@ def read_onnx_layers(path: Path) -> list[Layer]:
 
     layers: list[Layer] = []
     for k, node in enumerate(graph.node):
-        if node.op_type in GATES and node.domain in ("", "ai.onnx"):
+        if node.op_type in KINDS and node.domain in ("", "ai.onnx"):
             layers.extend(_node_layers(path, node, node.name or f"node{k}", stored, array))
     if not layers:
         raise InputError(f"{path} holds no recurrent layer (no GRU, LSTM or RNN node)")
@@ -126,7 +126,8 @@ def _node_layers(path: Path, node, label: str, stored: dict, array) -> list[Laye
     attrs = _attributes(node)
     direction, linear_before_reset = _check_attributes(path, op, label, attrs)
     dirs = 2 if direction == "bidirectional" else 1
-    g = GATES[op]
+    kind = KINDS[op]
+    g = gate_count(kind)
 
     def tensor(role: str, required: bool) -> np.ndarray | None:
         position = POSITIONS[role]
@@ -177,7 +178,6 @@ def _node_layers(path: Path, node, label: str, stored: dict, array) -> list[Laye
 
     h0, c0 = state("initial_h", h0), state("initial_c", c0)
 
-    kind = op.lower()
     reset = "after" if linear_before_reset else "before"
     if kind == "gru":
         convention = f"reset {reset}"
@@ -201,7 +201,8 @@ def _node_layers(path: Path, node, label: str, stored: dict, array) -> list[Laye
             direction="reverse" if reverse else "forward", input_size=D, hidden_size=H,
             convention=convention,
             parameters=sum(int(t[d].size) for t in (W, R, B, P) if t is not None),
-            path=str(path), tensors=tensors, order=ORDERS[op], reset=reset, framework="ONNX",
+            path=str(path), tensors=tensors, order=TABLES[kind].order("onnx"), reset=reset,
+            framework="ONNX",
             initial_h=None if h0 is None else h0[d],
             initial_c=None if c0 is None else c0[d],
         ))

@@ -24,8 +24,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from gru_tui.errors import InputError
-from gru_tui.serve import app_command
 from gru_tui.serve.pty_app import TERMINAL_RESET, PtyApp
+from gru_tui.serve.shared import app_command, duration, log, plural, printable
 
 try:
     import asyncssh
@@ -60,31 +60,6 @@ CLASS_FULL = ("gru-tui: sorry, the class is full ({n} running); "
               "please try again in a moment.")
 IDLE_END = "gru-tui: the session ended after {idle} without a key pressed. Connect again any time."
 SERVER_STOPPED = "gru-tui: the teacher stopped the server. Goodbye!"
-
-
-def log(message: str) -> None:
-    """One line on stderr, with the time."""
-    print(f"{time.strftime('%H:%M:%S')} {message}", file=sys.stderr, flush=True)
-
-
-def printable(text: str, limit: int = 64) -> str:
-    """A client's words (user name, TERM) made safe for the teacher's terminal and log."""
-    return "".join(ch if ch.isprintable() else "?" for ch in text[:limit])
-
-
-def plural(count: int, word: str) -> str:
-    return f"{count} {word}" if count == 1 else f"{count} {word}s"
-
-
-def _duration(seconds: float) -> str:
-    seconds = round(seconds)
-    if seconds < 60:
-        return f"{seconds}s"
-    minutes, seconds = divmod(seconds, 60)
-    if minutes < 60:
-        return f"{minutes}m{seconds:02d}s"
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours}h{minutes:02d}m"
 
 
 # ---- host key and authorized keys ------------------------------------------------------------
@@ -430,8 +405,8 @@ class _Session(_SessionBase):
         self._cancel_idle()
         if self in self.state.sessions:
             self.state.sessions.discard(self)
-            duration = _duration(time.monotonic() - self.started) if self.started else "0s"
-            self.server.note(f"disconnect after {duration}: {self.why} "
+            lasted = duration(time.monotonic() - self.started) if self.started else "0s"
+            self.server.note(f"disconnect after {lasted}: {self.why} "
                              f"({plural(len(self.state.sessions), 'session')} left)")
             self.state.session_ended()
         if status is not None:
@@ -465,8 +440,8 @@ class _Session(_SessionBase):
         if left > 0:
             self._arm_idle(left)
             return
-        message = IDLE_END.format(idle=_duration(timeout))
-        asyncio.get_running_loop().create_task(self.end(message, f"idle for {_duration(timeout)}"))
+        message = IDLE_END.format(idle=duration(timeout))
+        asyncio.get_running_loop().create_task(self.end(message, f"idle for {duration(timeout)}"))
 
 
 class _Server(_ServerBase):
@@ -602,7 +577,7 @@ def _banner(config: ServerConfig, port: int, key, key_path: Path, created: bool)
     else:
         lines += [f"  who may enter: {plural(config.authorized.count, 'key')} in "
                   f"{config.authorized.path} (re-read when it changes)"]
-    idle = (f"idle sessions end after {_duration(config.idle_timeout)}"
+    idle = (f"idle sessions end after {duration(config.idle_timeout)}"
             if config.idle_timeout > 0 else "no idle timeout")
     lines += [f"  at most {plural(config.max_sessions, 'session')} at once, {idle}",
               f"  every app starts as: gru-tui {' '.join(config.app_args)}".rstrip(),

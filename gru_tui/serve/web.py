@@ -27,13 +27,14 @@ import os
 import shlex
 import signal
 import socket
+import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
 from gru_tui.errors import InputError
-from gru_tui.serve import app_command
+from gru_tui.serve.shared import app_command, duration, log
 
 TITLE = "gru-tui"
 GRACE = 5.0  # seconds an app has to quit before its process group is killed
@@ -157,7 +158,7 @@ def _say(line: str) -> None:
 
 
 def _log(line: str) -> None:
-    print(f"{time.strftime('%H:%M:%S')} {line}", flush=True)
+    log(line, file=sys.stdout)
 
 
 # -- the server, on top of textual-serve -----------------------------------------------------
@@ -357,9 +358,7 @@ class Session:
     started: float = field(default_factory=time.monotonic)
 
     def age(self) -> str:
-        seconds = int(time.monotonic() - self.started)
-        minutes, seconds = divmod(seconds, 60)
-        return f"{minutes}m{seconds:02d}s" if minutes else f"{seconds}s"
+        return duration(time.monotonic() - self.started)
 
 
 def _origin(url: str) -> str:

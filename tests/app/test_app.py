@@ -33,10 +33,10 @@ from gru_tui.app.screens import (
     WorkedScreen,
 )
 from gru_tui.app.widgets import InputPanel, MemoryPanel, ModelPanel, StatusBar, Timeline
-from gru_tui.io.examples import EXAMPLES
-from gru_tui.io.presets import PRESETS, preset_rows
-from gru_tui.io.session import load_session
-from gru_tui.scenario import Scenario
+from gru_tui.core.examples import EXAMPLES
+from gru_tui.core.presets import PRESETS, preset_rows
+from gru_tui.core.scenario import Scenario
+from gru_tui.core.session import load_session
 
 SIZE = (100, 60)  # stacked panels, one row per unit, every value with four decimals
 WIDE = (140, 50)  # side by side, full borders (the GRU's subtitle shows)

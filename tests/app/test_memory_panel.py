@@ -14,7 +14,7 @@ from screen_reader import screen_lines
 import gru_tui
 from gru_tui.app.app import GruTuiApp
 from gru_tui.app.widgets import MemoryPanel
-from gru_tui.scenario import Scenario
+from gru_tui.core.scenario import Scenario
 
 SIZE = (120, 50)
 NUMBER = re.compile(r"(RNN|GRU|LSTM) (\d\.\de[+-]\d+|0)")
@@ -131,13 +131,13 @@ async def test_small_profiles_need_no_worker(monkeypatch):
                                              (-400.2, "6.3e-401"), (-math.inf, "0"),
                                              (math.log10(9.97), "1.0e+01")])
 def test_values_are_written_exactly_beyond_float_range(log10, text):
-    from gru_tui.app.widgets import scientific
+    from gru_tui.render.format import scientific
 
     assert scientific(log10) == text
 
 
 async def test_moving_the_cursor_reuses_the_profile_and_an_edit_renews_it(monkeypatch):
-    from gru_tui.app import widgets
+    from gru_tui.app.widgets import memory as widgets
 
     calls = []
 

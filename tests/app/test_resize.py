@@ -16,10 +16,11 @@ import pytest
 from screen_reader import screen_lines, screen_text
 from textual.widgets import Static
 
-from gru_tui.app.app import MIN_HEIGHT, MIN_WIDTH, WIDE, GruTuiApp
+from gru_tui.app.app import GruTuiApp
+from gru_tui.app.layout import MIN_HEIGHT, MIN_WIDTH, WIDE
 from gru_tui.app.screens import WorkedScreen
 from gru_tui.app.widgets import ModelPanel
-from gru_tui.scenario import Scenario
+from gru_tui.core.scenario import Scenario
 
 DOWN = [(200, 60), (180, 50), (160, 48), (140, 40), (121, 40), (120, 40), (119, 40),
         (120, 16), (100, 30), (90, 40), (80, 24), (70, 20), (61, 17), (60, 16), (59, 16),

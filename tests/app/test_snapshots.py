@@ -16,8 +16,8 @@ import re
 from rich.terminal_theme import SVG_EXPORT_THEME
 
 from gru_tui.app.app import GruTuiApp
-from gru_tui.io.presets import keep_gates_open
-from gru_tui.scenario import Scenario
+from gru_tui.core.presets import keep_gates_open
+from gru_tui.core.scenario import Scenario
 
 
 def test_default_80x24(snap_compare):

@@ -15,10 +15,10 @@ import gru_tui
 from gru_tui.app.app import GruTuiApp
 from gru_tui.app.keys import KEYS
 from gru_tui.app.screens import LoadScreen
-from gru_tui.explorer import Explorer
-from gru_tui.io.session import load_session
+from gru_tui.core.explorer import Explorer
+from gru_tui.core.scenario import Scenario
+from gru_tui.core.session import load_session
 from gru_tui.io.weights import load_layer
-from gru_tui.scenario import Scenario
 
 SIZE = (120, 40)
 SKIP = {"q", "ctrl+s", "enter", "ctrl+p"}  # quit, screenshots and prompts: tested elsewhere

@@ -10,12 +10,12 @@ import pytest
 from safetensors.numpy import save_file
 
 import gru_tui
-from gru_tui.explorer import Explorer
-from gru_tui.io.examples import EXAMPLES, example_layers
-from gru_tui.io.presets import preset_rows
-from gru_tui.io.session import save_session
+from gru_tui.core.examples import EXAMPLES, example_layers
+from gru_tui.core.explorer import Explorer
+from gru_tui.core.presets import preset_rows
+from gru_tui.core.scenario import Scenario
+from gru_tui.core.session import save_session
 from gru_tui.io.weights import load_layer
-from gru_tui.scenario import Scenario
 
 
 def by_model(records: list[dict]) -> dict[str, list[dict]]:
@@ -115,7 +115,7 @@ def test_bad_weight_sources_in_a_session(cli, tmp_path, field, value, needle):
 
 
 def test_the_help_names_every_preset_and_example(cli):
-    from gru_tui.io.presets import PRESETS
+    from gru_tui.core.presets import PRESETS
 
     text = " ".join(cli("step", "--help", env={"COLUMNS": "200"}).stdout.split())
     for name in (*PRESETS, *EXAMPLES):

@@ -135,6 +135,6 @@ def test_reverse_layer_in_processing_order(cli, tmp_path):
     records = cli.records("step", "--json", "--gradients", "--weights", str(path), "--layer",
                           "1", "-i", inline)
     assert [r["x"] for r in records] == xs[::-1].tolist()
-    expected = gru_tui.load(path, layer=1).run(xs[::-1]).memory_profile()
+    expected = gru_tui.memory_profile(gru_tui.load(path, layer=1).run(xs[::-1]))
     assert [r["sensitivity"] for r in records] == expected.sensitivity.tolist()
     assert [r["state_jacobian"] for r in records] == expected.state_jacobian.tolist()

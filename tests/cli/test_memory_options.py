@@ -65,8 +65,8 @@ def test_bad_scales_get_one_line(cli, args, needles):
 
 
 def test_a_session_already_holds_them(cli, tmp_path):
-    from gru_tui.explorer import Explorer
-    from gru_tui.io.session import save_session
+    from gru_tui.core.explorer import Explorer
+    from gru_tui.core.session import save_session
 
     explorer = Explorer()
     explorer.toggle_keep_gates()

@@ -15,7 +15,7 @@ from onnx import TensorProto, helper, numpy_helper  # noqa: E402
 from onnx.reference import ReferenceEvaluator  # noqa: E402
 
 from gru_tui.engine import GRUCell, LSTMCell, RNNCell  # noqa: E402
-from gru_tui.engine.init import rows_in_order  # noqa: E402
+from gru_tui.engine.gates import rows_in_order  # noqa: E402
 
 TOL = 1e-10
 SIZES = [(1, 1, 1), (4, 3, 2), (7, 2, 5), (5, 6, 3)]  # (T, D, H)

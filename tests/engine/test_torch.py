@@ -12,7 +12,7 @@ import pytest
 torch = pytest.importorskip("torch")
 
 from gru_tui.engine import GRUCell, LSTMCell, RNNCell  # noqa: E402
-from gru_tui.engine.init import rows_in_order  # noqa: E402
+from gru_tui.engine.gates import rows_in_order  # noqa: E402
 
 TORCH_ORDER = {"gru": ("r", "z", "n"), "lstm": ("i", "f", "g", "o"), "rnn": ("h",)}
 ENGINE = {"gru": GRUCell, "lstm": LSTMCell, "rnn": RNNCell}

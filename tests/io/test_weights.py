@@ -12,9 +12,12 @@ import pytest
 from safetensors.numpy import save_file
 
 import gru_tui
-from gru_tui.engine.init import PYTORCH_GATES, rows_in_order
+from gru_tui.engine.gates import rows_in_order
 from gru_tui.errors import InputError
 from gru_tui.io.weights import read_layers, select_layer
+
+# PyTorch stacks its gate rows r, z, n (nn.GRU) and i, f, g, o (nn.LSTM).
+TORCH_ORDER = {"gru": ("r", "z", "n"), "lstm": ("i", "f", "g", "o"), "rnn": ("h",)}
 
 GATES = {"gru": 3, "lstm": 4, "rnn": 1}
 TOLERANCE = {"float64": 1e-10, "float32": 1e-5}
@@ -102,7 +105,7 @@ def test_cell_weights_are_pytorch_rows_in_engine_order(tmp_path, kind):
         assert cell.dtype == np.dtype(dtype)
         for mine, key in ((cell.W, "weight_ih"), (cell.U, "weight_hh"), (cell.b_i, "bias_ih"),
                           (cell.b_h, "bias_hh")):
-            expected = rows_in_order(tensors[f"m.{key}_l0"], PYTORCH_GATES[kind],
+            expected = rows_in_order(tensors[f"m.{key}_l0"], TORCH_ORDER[kind],
                                      type(cell).GATES)
             assert np.array_equal(mine, expected.astype(dtype))  # float32 kept exactly
     if kind == "gru":
@@ -220,7 +223,7 @@ def test_bfloat16_tensors_are_read_exactly(tmp_path):
     path = tmp_path / "bf16.safetensors"
     save_torch(module.state_dict(), str(path))
     cell = gru_tui.load(path, dtype="float32")
-    expected = rows_in_order(module.weight_hh_l0.detach().float().numpy(), PYTORCH_GATES["gru"],
+    expected = rows_in_order(module.weight_hh_l0.detach().float().numpy(), TORCH_ORDER["gru"],
                              type(cell).GATES)
     assert np.array_equal(cell.U, expected)
     assert read_layers(path)[0].parameters == 3 * 2 * (3 + 2 + 2)
@@ -238,10 +241,10 @@ def test_bfloat16_tensors_are_read_exactly(tmp_path):
 
 
 def test_huge_files_are_refused_before_reading(tmp_path, monkeypatch):
-    from gru_tui.io import weights
+    from gru_tui.io import layers
 
     path = write(tmp_path / "m.safetensors", state_dict("gru", 3, 2))
-    monkeypatch.setattr(weights, "MAX_FILE_BYTES", 100)
+    monkeypatch.setattr(layers, "MAX_FILE_BYTES", 100)
     message = r"m.safetensors is [\d,]+ bytes; gru-tui reads weight files up to 100 bytes"
     with pytest.raises(InputError, match=message):
         read_layers(path)

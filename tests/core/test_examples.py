@@ -11,8 +11,8 @@ from safetensors import safe_open
 from safetensors.numpy import load_file
 
 import gru_tui
-from gru_tui.io.examples import EXAMPLES, example_layers
-from gru_tui.io.presets import preset_rows
+from gru_tui.core.examples import EXAMPLES, example_layers
+from gru_tui.core.presets import preset_rows
 
 HELD_OUT_SEEDS = [0, *range(500, 520)]  # 0 is what the app opens on; training used 1..
 TRAINED = ["delay", "hold"]  # the files; "slides" is made in code

@@ -1,4 +1,4 @@
-"""The headless core of the app (gru_tui.explorer), without Textual.
+"""The headless core of the app (gru_tui.core.explorer), without Textual.
 
 Every edit is checked against an independent path: a fresh ``gru_tui.random_cell(...).run`` of
 the explorer's new inputs and initial states, with the weights and conventions the test
@@ -13,11 +13,11 @@ import numpy as np
 import pytest
 
 import gru_tui
+from gru_tui.core.explorer import MAX_EDIT, Explorer
+from gru_tui.core.presets import PRESETS, SLIDE_C0, SLIDE_H0, SLIDE_X, preset_rows
+from gru_tui.core.scenario import MODELS, Scenario
 from gru_tui.engine import CELLS
 from gru_tui.errors import InputError
-from gru_tui.explorer import MAX_EDIT, Explorer
-from gru_tui.io.presets import PRESETS, SLIDE_C0, SLIDE_H0, SLIDE_X, preset_rows
-from gru_tui.scenario import MODELS, Scenario
 
 RECORD_KEYS = {model: cls.RECORD_KEYS for model, cls in CELLS.items()}
 SLIDES_STEPS = PRESETS["slides"].steps

@@ -1,7 +1,9 @@
-"""What to run: which models, their weights and conventions, the inputs and initial states.
+r"""What to run: which models, their weights and conventions, the inputs and initial states.
 
-Shared by `gru-tui step` and the app, so both start from the same built-in example and
-refuse the same bad settings with the same one-line messages.
+Shared by `gru-tui step`, the app and session files, so all start from the same built-in
+example and refuse the same bad settings. Refusals are :class:`SettingError`\s in the
+domain's words ("hidden size must be …"); the command line and session files name the
+setting their own way (``--hidden``, ``"hidden"``).
 """
 
 from __future__ import annotations
@@ -12,14 +14,14 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from gru_tui.core.presets import PRESETS, SLIDE_C0, SLIDE_H0, preset_chunks
 from gru_tui.engine import CELLS, Cell, Trace, random_cell
-from gru_tui.engine.cells import BLOCK
-from gru_tui.errors import InputError
+from gru_tui.engine.trace import BLOCK
+from gru_tui.errors import InputError, SettingError
 from gru_tui.io.inputs import check_width
-from gru_tui.io.presets import PRESETS, SLIDE_C0, SLIDE_H0, preset_chunks
 
 if TYPE_CHECKING:
-    from gru_tui.io.weights import Layer
+    from gru_tui.io.layers import Layer
 
 MODELS = tuple(CELLS)  # gru, lstm, rnn
 DEFAULT_MODELS = ("gru", "lstm")
@@ -31,7 +33,7 @@ CHUNK_VALUES = 1 << 22  # per stored array of a chunked run: 32 MiB in float64
 
 @dataclass(frozen=True)
 class Scenario:
-    """Settings for a run, checked on creation. Options are named as on the command line."""
+    """Settings for a run, checked on creation."""
 
     models: tuple[str, ...] = DEFAULT_MODELS
     hidden: int | None = None  # None: from --h0, else 3
@@ -56,26 +58,28 @@ class Scenario:
             if model not in MODELS:
                 raise InputError(f"unknown model {model!r}; choose from {', '.join(MODELS)}")
         if not self.models:
-            raise InputError("no model chosen; use --model gru, lstm or rnn")
+            raise SettingError("no model chosen; {models} takes gru, lstm or rnn")
         if len(set(self.models)) != len(self.models):
-            raise InputError(f"--model repeats a model: {', '.join(self.models)}")
-        _positive("--hidden", self.hidden)
+            raise SettingError("{models} repeats a model: "
+                               + SettingError.quote(", ".join(self.models)))
+        _positive("hidden", self.hidden)
         if self.weights:
             self._check_weights()
-        _positive("--steps", self.steps)
+        _positive("steps", self.steps)
         if self.seed < 0:
-            raise InputError(f"--seed must be 0 or more, got {self.seed}")
+            raise SettingError(f"{{seed}} must be 0 or more, got {self.seed}")
         if self.inputs is not None and self.preset is not None:
-            raise InputError("--inputs and --preset both give inputs; choose one")
+            raise SettingError("{inputs} and {preset} both give inputs; choose one")
         if self.inputs is not None and self.steps is not None:
-            raise InputError(f"--steps applies to presets; --inputs already has "
-                             f"{len(self.inputs)} rows")
+            raise SettingError(f"{{steps}} applies to presets; {{inputs}} already has "
+                               f"{len(self.inputs)} rows")
         if self.preset is not None and self.preset not in PRESETS:
             raise InputError(f"unknown preset {self.preset!r}; choose from {', '.join(PRESETS)}")
         H = self.hidden_size
-        for option, state in (("--h0", self.h0), ("--c0", self.c0)):
+        for setting, state in (("h0", self.h0), ("c0", self.c0)):
             if state is not None and len(state) != H:
-                raise InputError(f"{option} has {len(state)} values, the hidden state has {H}")
+                raise SettingError(f"{{{setting}}} has {len(state)} values, the hidden state "
+                                   f"has {H}")
         for model, gate, offset in self.bias_offsets:
             if model not in CELLS or gate not in CELLS[model].GATES:
                 raise InputError(f"bias offset for unknown gate {model}.{gate}")
@@ -87,16 +91,16 @@ class Scenario:
             )
         weight_bytes = 4 * H * (self.input_size + H + 2) * 8
         if weight_bytes > MAX_WEIGHT_BYTES:
-            raise InputError(f"--hidden {H} needs {weight_bytes / 2**30:.0f} GiB of weights; "
-                             "gru-tui stops at 1 GiB")
+            raise SettingError(f"{{hidden}} {H} needs {weight_bytes / 2**30:.0f} GiB of "
+                               "weights; gru-tui stops at 1 GiB")
 
     def _check_weights(self) -> None:
         """Loaded layers are the models, one each (the CLI checks its other options)."""
         kinds = tuple(layer.kind for layer in self.weights)
         if self.models != kinds:
             extra = ", ".join(m for m in self.models if m not in kinds)
-            raise InputError(f"the weights hold {' and '.join(kinds)} layers only"
-                             + (f"; drop --model {extra}" if extra else ""))
+            raise SettingError(f"the weights hold {' and '.join(kinds)} layers only"
+                               + (f"; drop {extra} from {{models}}" if extra else ""))
         shapes = {(layer.input_size, layer.hidden_size) for layer in self.weights}
         if len(shapes) > 1:
             raise InputError("the loaded layers differ in D or H; load one at a time")
@@ -225,6 +229,6 @@ class Scenario:
             offset += len(xs)
 
 
-def _positive(option: str, value: int | None) -> None:
+def _positive(setting: str, value: int | None) -> None:
     if value is not None and value < 1:
-        raise InputError(f"{option} must be a positive integer, got {value}")
+        raise SettingError(f"{{{setting}}} must be a positive integer, got {value}")

@@ -1,4 +1,4 @@
-"""Horizontal bars drawn with eighth-block glyphs, as plain segments any renderer can paint.
+"""Horizontal bars drawn with eighth-block glyphs: plain segments, and the rich Text of a bar.
 
 A segment's role says how to paint it: "fill" in the bar's colour; "fill-reverse" with the
 colour as background (reverse video), which turns a left-aligned eighth glyph into a
@@ -9,7 +9,13 @@ Length and direction alone carry the value, so the bars read the same without co
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from typing import NamedTuple
+
+from rich.style import Style
+from rich.text import Text
+
+from gru_tui.render.theme import COLOURS
 
 EIGHTHS = " ▏▎▍▌▋▊▉█"
 AXIS = "│"
@@ -102,3 +108,31 @@ def spark(value: float, low: float, high: float) -> str:
         return SPARKS[0]
     fraction = min(max((value - low) / (high - low), 0.0), 1.0)
     return SPARKS[min(int(fraction * len(SPARKS)), len(SPARKS) - 1)]
+
+
+HALF = 8  # a bar is 2·HALF + 1 cells wide unless told otherwise
+
+
+def bar_text(value: float, scale: str, limit: float = 1.0, styled: bool = True,
+             half: int = HALF, colours: Mapping[str, str] = COLOURS) -> Text:
+    """A rich Text bar, 2·half + 1 cells, for one value on its vector's scale.
+
+    `styled`: the output shows styles (a terminal), so reverse video is available.
+    """
+    if scale == "gate":
+        segments = gate_bar(value, 2 * half + 1)
+        colour = colours["gate"]
+    else:
+        segments = signed_bar(value, half, limit, reverse_video=styled)
+        colour = colours["positive" if value >= 0 else "negative"]
+    return Text.assemble(*(_styled(s, colour, colours["axis"]) for s in segments))
+
+
+def _styled(segment: Segment, colour: str, axis: str) -> tuple[str, Style]:
+    if segment.role == "fill":
+        return segment.text, Style(color=colour)
+    if segment.role == "fill-reverse":
+        return segment.text, Style(color=colour, reverse=True)
+    if segment.role == "axis":
+        return segment.text, Style(color=axis)
+    return segment.text, Style()

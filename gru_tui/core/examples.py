@@ -16,8 +16,11 @@ from pathlib import Path
 
 import numpy as np
 
+from gru_tui.core.presets import SLIDE_C0, SLIDE_H0, SLIDE_X
+from gru_tui.engine import TABLES, random_cell
 from gru_tui.errors import InputError
-from gru_tui.io.presets import SLIDE_C0, SLIDE_H0, SLIDE_X
+from gru_tui.io.layers import Layer
+from gru_tui.io.weights import read_layers
 
 # The seed slides' printed results for their worked example (x_1, h_0, C_0 of SPEC §2). They
 # give no o_t and no GRU candidate: those keep the random weights' values.
@@ -40,8 +43,6 @@ class Example:
         return Path(str(files("gru_tui.examples").joinpath(f"{self.name}.safetensors")))
 
     def layers(self) -> tuple:
-        from gru_tui.io.weights import read_layers
-
         return self.make() if self.make else tuple(read_layers(self.path))
 
 
@@ -64,9 +65,6 @@ def example_layers(name: str, models: tuple[str, ...] = ()) -> tuple:
 def slides_layers() -> tuple:
     """The built-in example's GRU and LSTM (seed 0), each gate the slides print moved onto
     its printed value at t = 1 by its input bias: b_i += target pre-activation − current."""
-    from gru_tui.engine import random_cell
-    from gru_tui.io.weights import Layer
-
     layers = []
     for kind, targets in SLIDE_GATES.items():
         cell = random_cell(kind, 3, 3, seed=0)
@@ -76,7 +74,7 @@ def slides_layers() -> tuple:
             values = np.array(values)
             wanted = np.arctanh(values) if letter == "g" else np.log(values / (1 - values))
             k = cell.GATES.index(letter)
-            b_i[3 * k : 3 * k + 3] += wanted - first[f"{cell.GATE_NAMES[letter]}_pre"][0]
+            b_i[3 * k : 3 * k + 3] += wanted - first[f"{TABLES[kind].gate(letter).name}_pre"][0]
         tensors = {"weight_ih": cell.W, "weight_hh": cell.U, "bias_ih": b_i, "bias_hh": cell.b_h}
         layers.append(Layer(
             name=f"slides.{kind}", kind=kind, direction="forward", input_size=3, hidden_size=3,

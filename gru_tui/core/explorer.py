@@ -15,11 +15,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from gru_tui.engine import CELLS, Trace
+from gru_tui.core.examples import EXAMPLES
+from gru_tui.core.presets import PRESETS, keep_gates_open
+from gru_tui.core.scenario import DEFAULT_MODELS, MODELS, Scenario
+from gru_tui.engine import Trace
 from gru_tui.errors import InputError
-from gru_tui.io.examples import EXAMPLES
-from gru_tui.io.presets import PRESETS, keep_gates_open
-from gru_tui.scenario import DEFAULT_MODELS, MODELS, Scenario
 
 TARGETS = ("x", "h0", "c0")  # what the component cursor edits
 TARGET_TITLES = {"x": "x_t", "h0": "h_0", "c0": "C_0"}
@@ -322,6 +322,3 @@ class Explorer:
         for model in (m for m in models if m in scenario.models):
             self.traces[model] = scenario.cell(model).run(scenario.inputs, scenario.h0,
                                                           scenario.c0)
-
-    def gates_of(self, model: str) -> tuple[str, ...]:
-        return CELLS[model].GATES

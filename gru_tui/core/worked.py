@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from gru_tui.engine import Trace
+from gru_tui.engine import TABLES, Trace
 
 
 @dataclass(frozen=True)
@@ -60,12 +60,11 @@ def worked_example(trace: Trace, t: int, unit: int) -> tuple[list[GateWork], lis
     j = unit
     gates: list[GateWork] = []
     values: dict[str, float] = {}
-    for letter in cell.GATES:
+    for gate in TABLES[cell.kind].gates:
+        letter, key, function = gate.letter, gate.name, gate.squash
         p = cell.gate(letter)
-        key = cell.GATE_NAMES[letter]
         wx = float(p.W[j] @ x)
         b_i, b_h = float(p.b_i[j]), float(p.b_h[j])
-        function = "tanh" if letter in ("n", "g", "h") else "σ"
         name = "h" if cell.kind == "rnn" else letter
         if cell.kind == "gru" and letter == "n":
             r = values["r"]
@@ -96,8 +95,8 @@ def worked_example(trace: Trace, t: int, unit: int) -> tuple[list[GateWork], lis
         value = float(np.tanh(pre)) if function == "tanh" else float(1 / (1 + np.exp(-pre)))
         values[letter] = value
         gates.append(GateWork(letter, key, formula, terms, pre, function, value))
-    if cell.kind == "lstm":  # in the slides' order: forget, input, candidate, output
-        gates.sort(key=lambda work: "figo".index(work.letter))
+    taught = TABLES[cell.kind].taught  # the LSTM as the slides: forget, input, candidate, output
+    gates.sort(key=lambda work: taught.index(work.letter))
     return gates, _state_work(trace, t, j, values)
 
 

@@ -15,13 +15,16 @@ from typing import Any
 
 import numpy as np
 
-from gru_tui.errors import InputError
-from gru_tui.scenario import DEFAULT_MODELS, Scenario
+from gru_tui.core.examples import example_layers
+from gru_tui.core.scenario import DEFAULT_MODELS, Scenario
+from gru_tui.errors import InputError, SettingError
+from gru_tui.io.weights import load_layer
 
 FORMAT = "gru-tui session"
 VERSION = 1
-OPTION_FIELDS = {"--hidden": "hidden", "--seed": "seed", "--h0": "h0", "--c0": "c0",
-                 "--inputs": "inputs", "--model": "models"}
+# A refused setting is named by its field in the file.
+FIELD_NAMES = {setting: f'"{setting}"' for setting in
+               ("models", "hidden", "seed", "inputs", "h0", "c0")}
 
 
 @dataclass(frozen=True)
@@ -123,11 +126,10 @@ def load_session(path: str | Path) -> Session:
     )
     try:
         scenario = Scenario(**settings)
-    except InputError as error:  # say it in the file's words, not the options'
-        message = str(error)
-        for option, name in OPTION_FIELDS.items():
-            message = message.replace(option, f'"{name}"')
-        raise InputError(f"{where}: {message}") from None
+    except SettingError as error:  # said in the file's words
+        raise InputError(f"{where}: {error.worded(FIELD_NAMES)}") from None
+    except InputError as error:
+        raise InputError(f"{where}: {error}") from None
     t = field.get("t", int, 1) - 1
     unit = field.get("unit", int, 1) - 1
     return Session(scenario, min(max(t, 0), scenario.total_steps - 1),
@@ -137,8 +139,6 @@ def load_session(path: str | Path) -> Session:
 def _weights(field: _Fields, where: str) -> tuple[tuple, str | None]:
     """The layers a session's "example" or "weights" names, read again from their files."""
     if "example" in field.data:
-        from gru_tui.io.examples import example_layers
-
         name = field.get("example", str)
         try:
             return example_layers(name), name
@@ -146,8 +146,6 @@ def _weights(field: _Fields, where: str) -> tuple[tuple, str | None]:
             raise InputError(f"{where}: {error}") from None
     if "weights" not in field.data:
         return (), None
-    from gru_tui.io.weights import load_layer
-
     layers = []
     for entry in field.get("weights", list):
         if not (isinstance(entry, dict) and isinstance(entry.get("file"), str)

@@ -1,4 +1,4 @@
-"""Vectors as coloured rich bars: `gru-tui step` for a person, and the app's bar glyphs."""
+"""`gru-tui step` for a person: every step as coloured rich bars with their values."""
 
 from __future__ import annotations
 
@@ -6,47 +6,15 @@ from collections.abc import Mapping
 
 import numpy as np
 from rich.console import Console, Group
-from rich.style import Style
 from rich.table import Table
 from rich.text import Text
 
-from gru_tui.bars import Segment, gate_bar, nice_limit, signed_bar
 from gru_tui.engine import MemoryProfile, Trace
-from gru_tui.theme import COLOURS, MODEL_TITLES, VECTORS, role_text
+from gru_tui.render.bars import bar_text, nice_limit
+from gru_tui.render.format import format_value
+from gru_tui.render.theme import MODEL_TITLES, VECTORS, role_text
 
-HALF = 8  # a bar is 2·HALF + 1 cells wide
 UNITS_SHOWN = 8
-
-
-def format_value(value: float, signed: bool = True) -> str:
-    """Four decimals, with an explicit sign where values can be negative; scientific ≥ 10⁴."""
-    sign = "+" if signed else ""
-    return f"{value:{sign}.4f}" if abs(value) < 1e4 else f"{value:{sign}.3e}"
-
-
-def bar_text(value: float, scale: str, limit: float = 1.0, styled: bool = True,
-             half: int = HALF, colours: Mapping[str, str] = COLOURS) -> Text:
-    """A rich Text bar, 2·half + 1 cells, for one value on its vector's scale.
-
-    `styled`: the output shows styles (a terminal), so reverse video is available.
-    """
-    if scale == "gate":
-        segments = gate_bar(value, 2 * half + 1)
-        colour = colours["gate"]
-    else:
-        segments = signed_bar(value, half, limit, reverse_video=styled)
-        colour = colours["positive" if value >= 0 else "negative"]
-    return Text.assemble(*(_styled(s, colour, colours["axis"]) for s in segments))
-
-
-def _styled(segment: Segment, colour: str, axis: str) -> tuple[str, Style]:
-    if segment.role == "fill":
-        return segment.text, Style(color=colour)
-    if segment.role == "fill-reverse":
-        return segment.text, Style(color=colour, reverse=True)
-    if segment.role == "axis":
-        return segment.text, Style(color=axis)
-    return segment.text, Style()
 
 
 def state_limits(traces: Mapping[str, Trace]) -> dict[str, float]:
@@ -130,28 +98,3 @@ def print_legend(console: Console, traces: Mapping[str, Trace]) -> None:
             table.add_row(MODEL_TITLES[model], Text(info.symbol, style="bold"),
                           role_text(model, info.key, z))
     console.print(table)
-
-
-def parameter_report(input_size: int, hidden: int,
-                     table: Mapping[str, Mapping[str, int]]) -> Group:
-    """The parameter table of `gru-tui params`, with the GRU/LSTM ratio."""
-    D, H = input_size, hidden
-    grid = Table(title=f"Parameters for D = {D}, H = {H}", title_justify="left")
-    grid.add_column("model")
-    grid.add_column("gates", justify="right")
-    grid.add_column("slides\ng·(DH+H²+H)", justify="right")
-    grid.add_column("PyTorch, ONNX\ng·(DH+H²+2H)", justify="right")
-    grid.add_column("Keras\ndefault", justify="right")
-    gates = {"gru": 3, "lstm": 4, "rnn": 1}
-    for model, counts in table.items():
-        grid.add_row(MODEL_TITLES[model], str(gates[model]), f"{counts['slides']:,}",
-                     f"{counts['pytorch']:,}", f"{counts['keras']:,}")
-    ratio = {fw: table["gru"][fw] / table["lstm"][fw] for fw in ("slides", "pytorch", "keras")}
-    grid.add_row("GRU / LSTM", "3/4", f"{ratio['slides']:.3f}", f"{ratio['pytorch']:.3f}",
-                 f"{ratio['keras']:.3f}", style="bold")
-    note = Text(
-        "Keras keeps two bias rows for its default GRU (reset_after=True) and one for LSTM "
-        "and SimpleRNN; PyTorch and ONNX keep an input and a recurrent bias for every gate.",
-        style="dim",
-    )
-    return Group(grid, note)

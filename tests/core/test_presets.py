@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from gru_tui.core.presets import PRESETS, preset_chunks, preset_rows
 from gru_tui.errors import InputError
-from gru_tui.io.presets import PRESETS, preset_chunks, preset_rows
 
 NAMES = sorted(PRESETS)
 CHUNKS = [1, 2, 3, 5, 7, 16, 4096]

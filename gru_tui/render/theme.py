@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from gru_tui.engine.gates import TABLES
+
 MODEL_TITLES = {"gru": "GRU", "lstm": "LSTM", "rnn": "Simple RNN"}
 MODEL_SHORT = {"gru": "GRU", "lstm": "LSTM", "rnn": "RNN"}
 
@@ -30,6 +32,13 @@ def _v(key: str, symbol: str, name: str, scale: str, role: str) -> VectorInfo:
     return VectorInfo(key, symbol, name, scale, role)
 
 
+def _gate(model: str, letter: str, name: str, role: str) -> VectorInfo:
+    """A gate or candidate: its record key and symbol from the engine's gate table."""
+    gate = TABLES[model].gate(letter)
+    return VectorInfo(gate.name, gate.symbol, name, "gate" if gate.squash == "σ" else "signed",
+                      role)
+
+
 _X = _v("x", "x_t", "input", "state", "what the sequence feeds in at this step")
 _H_PREV = _v("h_prev", "h_t-1", "previous hidden state",
              "signed", "the memory carried over from the step before")
@@ -38,12 +47,12 @@ VECTORS: dict[str, tuple[VectorInfo, ...]] = {
     "gru": (
         _X,
         _H_PREV,
-        _v("reset", "r_t", "reset gate", "gate",
-           "how much of the old memory may shape the candidate (0: ignore the past)"),
-        _v("update", "z_t", "update gate", "gate",
-           "per unit, how much old memory is kept rather than replaced by the candidate"),
-        _v("candidate", "Ĥ_t", "candidate", "signed",
-           "a proposal for the new memory, from the input and the reset-filtered past"),
+        _gate("gru", "r", "reset gate",
+              "how much of the old memory may shape the candidate (0: ignore the past)"),
+        _gate("gru", "z", "update gate",
+              "per unit, how much old memory is kept rather than replaced by the candidate"),
+        _gate("gru", "n", "candidate",
+              "a proposal for the new memory, from the input and the reset-filtered past"),
         _v("h", "h_t", "hidden state", "signed",
            "the new memory: old memory and candidate blended by the update gate"),
     ),
@@ -52,14 +61,14 @@ VECTORS: dict[str, tuple[VectorInfo, ...]] = {
         _H_PREV,
         _v("c_prev", "C_t-1", "previous cell state", "state",
            "the long-term memory carried over from the step before"),
-        _v("forget", "f_t", "forget gate", "gate",
-           "how much of each cell-state unit survives from the step before"),
-        _v("input", "i_t", "input gate", "gate",
-           "how much of the candidate gets written into the cell state"),
-        _v("candidate", "C̃_t", "candidate", "signed",
-           "new content that could be written into the cell state"),
-        _v("output", "o_t", "output gate", "gate",
-           "how much of the cell state is shown as the hidden state"),
+        _gate("lstm", "f", "forget gate",
+              "how much of each cell-state unit survives from the step before"),
+        _gate("lstm", "i", "input gate",
+              "how much of the candidate gets written into the cell state"),
+        _gate("lstm", "g", "candidate",
+              "new content that could be written into the cell state"),
+        _gate("lstm", "o", "output gate",
+              "how much of the cell state is shown as the hidden state"),
         _v("c", "C_t", "cell state", "state",
            "the long-term memory: what survived forgetting plus what was written"),
         _v("h", "h_t", "hidden state", "signed",

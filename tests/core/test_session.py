@@ -15,11 +15,11 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import pytest
 
+from gru_tui.core.explorer import Explorer
+from gru_tui.core.scenario import Scenario
+from gru_tui.core.session import FORMAT, VERSION, load_session, save_session
 from gru_tui.engine import CELLS
 from gru_tui.errors import InputError
-from gru_tui.explorer import Explorer
-from gru_tui.io.session import FORMAT, VERSION, load_session, save_session
-from gru_tui.scenario import Scenario
 
 STRIPPED_ENV = ("NO_COLOR", "FORCE_COLOR", "CLICOLOR_FORCE", "COLUMNS", "LINES", "TEXTUAL_THEME")
 

@@ -1,0 +1,76 @@
+"""`gru-tui serve ssh` and `gru-tui serve web`: the app for a whole class."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+# Options after `--` go to every student's app: `gru-tui serve ssh -- --preset remember`.
+PASSTHROUGH = {"allow_extra_args": True, "ignore_unknown_options": True}
+HostOpt = Annotated[str, typer.Option("--host", help="The address to listen on.")]
+
+
+def serve_ssh(
+    ctx: typer.Context,
+    host: HostOpt = "0.0.0.0",
+    port: Annotated[int, typer.Option("--port", help="The port to listen on (0: any free one).")
+                    ] = 2222,
+    authorized_keys: Annotated[str | None, typer.Option(
+        "--authorized-keys", metavar="FILE",
+        help="The students' public keys, one a line as in id_ed25519.pub; re-read when it "
+             "changes. Default: ~/.ssh/authorized_keys of the user running the server.")] = None,
+    open_access: Annotated[bool, typer.Option(
+        "--open", help="Let ANYONE who reaches the port in, without a key.")] = False,
+    host_key: Annotated[str | None, typer.Option(
+        "--host-key", metavar="FILE",
+        help="The server's private key, made there (ed25519, mode 0600) if missing. Default: "
+             "$XDG_DATA_HOME/gru-tui/ssh_host_ed25519_key (~/.local/share/...).")] = None,
+    max_sessions: Annotated[int, typer.Option(
+        "--max-sessions", metavar="N", help="Sessions at once; the next one is asked to "
+                                            "come back later.")] = 40,
+    idle_timeout: Annotated[float, typer.Option(
+        "--idle-timeout", metavar="SECONDS",
+        help="End a session after this long without a key pressed (0: never).")] = 3600,
+) -> None:
+    """An SSH server: every connection gets its own app in its own terminal.
+
+    Options after -- go to every student's app, e.g. `gru-tui serve ssh -- --preset remember`.
+    """
+    from pathlib import Path
+
+    from gru_tui.serve.shared import checked_app_args
+    from gru_tui.serve.ssh import run_ssh_server
+
+    run_ssh_server(host=host, port=port, app_args=checked_app_args(ctx.args),
+                   authorized_keys=Path(authorized_keys) if authorized_keys else None,
+                   open_access=open_access, host_key=Path(host_key) if host_key else None,
+                   max_sessions=max_sessions, idle_timeout=idle_timeout)
+
+
+def serve_web(
+    ctx: typer.Context,
+    host: HostOpt = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", min=0, max=65535,
+                                      help="The port to listen on.")] = 8000,
+    public_url: Annotated[str | None, typer.Option(
+        "--public-url", metavar="URL",
+        help="The address students' browsers use when it is not http://HOST:PORT, e.g. "
+             "behind a proxy: https://gru.example.org. \\[default: the address each browser "
+             "used]")] = None,
+    max_sessions: Annotated[int | None, typer.Option(
+        "--max-sessions", min=1, metavar="N",
+        help="The most tabs served at once; more get a 'class is full' page. "
+             "\\[default: no limit]")] = None,
+) -> None:
+    """Serve the app to web browsers, one session (its own app process) per tab.
+
+    There is no login: it listens on 127.0.0.1 unless --host says otherwise;
+    use --host 0.0.0.0 only on a network you trust. Options after -- go to
+    every student's app: `gru-tui serve web --host 0.0.0.0 -- --preset remember`.
+    """
+    from gru_tui.serve.shared import checked_app_args
+    from gru_tui.serve.web import run_web_server
+
+    run_web_server(host=host, port=port, app_args=checked_app_args(ctx.args),
+                   public_url=public_url, max_sessions=max_sessions)

@@ -1,0 +1,140 @@
+"""What every weight reader shares: the :class:`Layer` it returns, and the checks of files and
+tensors. This module imports no reader; the readers (pytorch_layers, onnx_layers,
+keras_layers) import it, and :mod:`gru_tui.io.weights` chooses among them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from gru_tui.engine.cells import CELLS, Cell
+from gru_tui.engine.gates import ONNX_PEEPHOLES, PEEPHOLES, TABLES, rows_in_order
+from gru_tui.errors import InputError
+
+MAX_FILE_BYTES = 1 << 30
+
+
+@dataclass(frozen=True, eq=False)
+class Layer:
+    """One recurrent layer found in a file, with its tensors as stored.
+
+    ``tensors`` holds weight_ih, weight_hh and optionally bias_ih, bias_hh (and, for an ONNX
+    LSTM, peepholes: P's 3·H values in ONNX's order i, o, f), their gate rows in ``order``
+    (engine letters; None: PyTorch's). ``reset`` is where the file's GRU places its reset gate.
+    ``initial_h`` and ``initial_c`` are an ONNX node's stored initial states for this
+    direction ([batch, H]): `gru-tui` and `gru-tui step` start from their first row unless
+    --h0 / --c0 are given (Scenario.initial_states); a cell from ``cell()`` starts from the
+    caller's.
+    """
+
+    name: str
+    kind: str  # gru, lstm or rnn
+    direction: str  # forward or reverse
+    input_size: int  # D
+    hidden_size: int  # H
+    convention: str
+    parameters: int  # values the file really holds for this layer
+    path: str = ""
+    tensors: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
+    order: tuple[str, ...] | None = None  # gate order of the stacked rows; None: PyTorch's
+    reset: str = "after"  # a GRU's reset placement in its framework
+    framework: str = "PyTorch"
+    initial_h: np.ndarray | None = field(default=None, repr=False)
+    initial_c: np.ndarray | None = field(default=None, repr=False)
+
+    @property
+    def reverse(self) -> bool:
+        """True when the layer runs from the last input to the first: feed it xs[::-1]."""
+        return self.direction == "reverse"
+
+    def cell(self, dtype: str = "float64", **conventions) -> Cell:
+        """The engine's cell for this layer; a GRU runs with its framework's reset placement
+        (PyTorch: "after"; ONNX: by linear_before_reset) unless `conventions` say otherwise."""
+        table = TABLES[self.kind]
+        order = self.order or table.order("pytorch")
+        zeros = np.zeros(len(table.gates) * self.hidden_size, dtype=np.float32)
+        W, U = self.tensors["weight_ih"], self.tensors["weight_hh"]
+        b_i = self.tensors.get("bias_ih", zeros)
+        b_h = self.tensors.get("bias_hh", zeros)
+        W, U, b_i, b_h = (rows_in_order(a, order, table.letters) for a in (W, U, b_i, b_h))
+        if self.kind == "gru":
+            conventions = {"reset": self.reset, **conventions}
+        if "peepholes" in self.tensors:  # ONNX's P, rows i, o, f → the engine's (3, H) i, f, o
+            peepholes = rows_in_order(self.tensors["peepholes"], ONNX_PEEPHOLES, PEEPHOLES)
+            conventions = {"peepholes": peepholes.reshape(3, self.hidden_size), **conventions}
+        source = f"{Path(self.path).name}: {self.name}" if self.path else self.name
+        cell = CELLS[self.kind](W, U, b_i, b_h, dtype=dtype, source=source, **conventions)
+        cell.reverse = self.reverse
+        return cell
+
+    def describe(self, index: int) -> dict:
+        """The layer as `inspect --json` lists it."""
+        return {"index": index, "name": self.name, "kind": self.kind,
+                "direction": self.direction, "input_size": self.input_size,
+                "hidden_size": self.hidden_size, "convention": self.convention,
+                "parameters": self.parameters}
+
+
+def select_layer(layers: list[Layer], layer: str | int | None) -> Layer:
+    """The layer named or indexed (as `inspect` lists them); default: the first forward."""
+    if layer is None:
+        return next((item for item in layers if not item.reverse), layers[0])
+    names = ", ".join(item.name for item in layers)
+    if isinstance(layer, int) or (isinstance(layer, str) and layer.strip().isdigit()):
+        index = int(layer)
+        if 0 <= index < len(layers):
+            return layers[index]
+        raise InputError(f"no layer {index}; the file has {len(layers)} "
+                         f"(0..{len(layers) - 1}): {names}")
+    for item in layers:
+        if item.name == layer:
+            return item
+    raise InputError(f"no layer {layer!r}; the file has: {names}")
+
+
+# -- checks every reader makes ---------------------------------------------------------------
+
+
+def check_file(path: Path) -> tuple[int, bytes]:
+    """The size and first 8 bytes of a weight file that exists, is not empty and not huge."""
+    if not path.exists():
+        raise InputError(f"{path}: no such file")
+    if path.is_dir():
+        raise InputError(f"{path} is a directory, not a file")
+    try:
+        size = path.stat().st_size
+        with path.open("rb") as handle:
+            head = handle.read(8)
+    except OSError as error:
+        raise InputError(f"{path} cannot be read: {error.strerror or error}") from None
+    if size == 0:
+        raise InputError(f"{path} is empty")
+    if size > MAX_FILE_BYTES:
+        raise InputError(f"{path} is {size_text(size)}; gru-tui reads weight files up to "
+                         f"{size_text(MAX_FILE_BYTES)}")
+    return size, head
+
+
+def check_values(path: Path, key: str, array: np.ndarray) -> None:
+    """A tensor of finite floats, not empty."""
+    if array.dtype.kind != "f":
+        raise InputError(f"{path}: {key} holds {array.dtype} values, expected floats")
+    if array.size == 0:
+        raise InputError(f"{path}: {key} has shape {array.shape}, which holds no values")
+    if not np.isfinite(array).all():
+        raise InputError(f"{path}: {key} holds NaN or inf")
+
+
+def size_text(count: int) -> str:
+    """A byte count as people read it: "12 MiB", "4,096 bytes"."""
+    return f"{count / 2**20:.0f} MiB" if count >= 2**20 else f"{count:,} bytes"
+
+
+def first_line(error: BaseException) -> str:
+    """An exception's first line, at most 120 characters: for "cannot be read (…)" messages."""
+    text = str(error).strip().splitlines()
+    line = text[0] if text else type(error).__name__
+    return line if len(line) <= 120 else line[:117] + "..."

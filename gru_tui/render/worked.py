@@ -1,0 +1,64 @@
+"""The worked example as rich text: for one unit at one step, every gate's formula, the
+formula with its numbers and the result, then the state update, in the slides' order."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from rich.console import Group
+from rich.table import Table
+from rich.text import Text
+
+from gru_tui.core.worked import worked_example
+from gru_tui.render.theme import MODEL_TITLES, role_text, vector_info
+
+if TYPE_CHECKING:
+    from gru_tui.core.explorer import Explorer
+
+
+def worked_header(explorer: Explorer) -> Text:
+    """"t = 2 / 8, unit 1 of 3     x_t = [...]"."""
+    ex = explorer
+    x = ", ".join(f"{v:.4f}" for v in ex.xs[ex.t])
+    return Text.assemble(
+        (f"t = {ex.t + 1} / {ex.steps}, unit {ex.unit + 1} of {ex.hidden_size}", "bold"),
+        f"     x_t = [{x}]")
+
+
+def worked_model(explorer: Explorer, model: str) -> Group:
+    """One model's computation for the explorer's unit and step."""
+    ex = explorer
+    trace = ex.traces[model]
+    gates, states = worked_example(trace, ex.t, ex.unit)
+    parts: list = [Text(f" {MODEL_TITLES[model]} ", style="bold reverse")]
+    h_prev = ", ".join(f"{v:.4f}" for v in trace["h_prev"][ex.t])
+    parts.append(Text(f"h_t-1 = [{h_prev}]"))
+    if model == "lstm":
+        c_prev = ", ".join(f"{v:.4f}" for v in trace["c_prev"][ex.t])
+        parts.append(Text(f"C_t-1 = [{c_prev}]"))
+    z = getattr(trace.cell, "z_weights", "old")
+    for k, work in enumerate(gates, start=1):
+        info = vector_info(model, work.key)
+        parts.append(Text(""))
+        parts.append(Text.assemble((f"Step {k}: {info.name} {info.symbol}", "bold"),
+                                   (f" — {role_text(model, work.key, z)}", "italic dim")))
+        lhs, rhs = work.formula.split(" = ", 1)
+        parts.append(_equation(lhs, [rhs, work.substituted(), Text(work.result(),
+                                                                   style="bold")]))
+    for work in states:
+        parts.append(Text(""))
+        parts.append(Text("Update", style="bold"))
+        lhs, rhs = work.formula.split(" = ", 1)
+        parts.append(_equation(lhs, [rhs, Text(work.substituted, style="bold")]))
+    return Group(*parts)
+
+
+def _equation(lhs: str, lines: list) -> Table:
+    """lhs = line 1, then "= line" under it; long lines wrap inside their own column."""
+    grid = Table.grid(padding=(0, 1))
+    grid.add_column(justify="right", no_wrap=True)
+    grid.add_column(no_wrap=True)
+    grid.add_column()
+    for k, line in enumerate(lines):
+        grid.add_row(f"  {lhs}" if k == 0 else "", "=", line)
+    return grid
