@@ -21,7 +21,7 @@ from textual.widget import Widget
 from textual.widgets import Input, OptionList
 
 import gru_tui
-from gru_tui.app.app import GruTuiApp
+from gru_tui.app.app import SPEEDS, GruTuiApp
 from gru_tui.app.keys import KEYS
 from gru_tui.app.screens import (
     HelpScreen,
@@ -771,9 +771,13 @@ async def test_play_advances_pauses_and_stops_at_the_end():
         assert app.explorer.t == stopped
         for _ in range(4):
             await pilot.press("greater_than_sign")
+        assert SPEEDS[app.speed] == 16
+        shown = []  # at 16 steps a second the run may be over before a check: record it
+        bar = app.main.query_one(StatusBar)
+        bar.watch(bar, "playing", lambda playing: shown.append(playing), init=False)
         await pilot.press("space")
-        assert "▶ 16/s" in status(app)
         await until(pilot, lambda: app.explorer.t == 7 and "▶" not in status(app))
+        assert shown[0] == "16/s" and shown[-1] == ""
         assert "t = 8 / 8" in status(app)  # it stops by itself on the last step
         assert_panels_show_the_engine(app)
 
