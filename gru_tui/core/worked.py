@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from gru_tui.engine import TABLES, Trace
+from gru_tui.engine import TABLES, Trace, sigmoid
 
 
 @dataclass(frozen=True)
@@ -92,7 +92,7 @@ def worked_example(trace: Trace, t: int, unit: int) -> tuple[list[GateWork], lis
             peep = float(cell.peepholes[row][j] * c_seen)
             terms = (*terms, (f"p_{letter}⊙c", peep))
             pre += peep
-        value = float(np.tanh(pre)) if function == "tanh" else float(1 / (1 + np.exp(-pre)))
+        value = float(np.tanh(pre) if function == "tanh" else sigmoid(pre))
         values[letter] = value
         gates.append(GateWork(letter, key, formula, terms, pre, function, value))
     taught = TABLES[cell.kind].taught  # the LSTM as the slides: forget, input, candidate, output
