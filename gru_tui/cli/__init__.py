@@ -7,7 +7,7 @@ import sys
 
 import typer
 
-from gru_tui.cli import inspect, params, run, serve
+from gru_tui.cli import diagram, inspect, params, run, serve
 from gru_tui.cli.options import SETTING_FLAGS
 from gru_tui.errors import InputError, SettingError
 
@@ -20,6 +20,7 @@ app = typer.Typer(
 )
 app.callback(invoke_without_command=True)(run.open_app)
 app.command()(run.step)
+app.command()(diagram.diagram)
 app.command()(inspect.inspect)
 app.command()(params.params)
 
