@@ -9,8 +9,8 @@ import typer
 
 def inspect(
     file: Annotated[str, typer.Argument(
-        help="A PyTorch state dict (.safetensors, .npz), an ONNX model (.onnx) or a Keras "
-             "file (.keras, .weights.h5, .h5).")],
+        help="A PyTorch state dict (.safetensors, .npz, or torch.save's .pt, .pth, .bin, "
+             ".ckpt), an ONNX model (.onnx) or a Keras file (.keras, .weights.h5, .h5).")],
     json_out: Annotated[bool, typer.Option("--json", help="A JSON list, one object per layer.")
                         ] = False,
 ) -> None:

@@ -79,9 +79,9 @@ class RunOptions:
     dtype: Annotated[DType | None, typer.Option(
         "--dtype", help="Floating-point precision. \\[default: float64]")] = None
     weights: Annotated[str | None, typer.Option(
-        "--weights", "-w", help="A PyTorch state dict (.safetensors or .npz), an ONNX model "
-        "(.onnx) or a Keras file (.keras, .weights.h5, Keras 2 .h5): run its recurrent layer "
-        "instead of random weights.")] = None
+        "--weights", "-w", help="A PyTorch state dict (.safetensors, .npz, or torch.save's .pt, "
+        ".pth, .bin, .ckpt), an ONNX model (.onnx) or a Keras file (.keras, .weights.h5, Keras 2 "
+        ".h5): run its recurrent layer instead of random weights.")] = None
     layer: Annotated[str | None, typer.Option(
         "--layer", "-l", help="Which layer of --weights: a name or an index as `gru-tui "
         "inspect` lists them. \\[default: the first forward layer]")] = None

@@ -104,6 +104,8 @@ def check_file(path: Path) -> tuple[int, bytes]:
         raise InputError(f"{path}: no such file")
     if path.is_dir():
         raise InputError(f"{path} is a directory, not a file")
+    if not path.is_file():  # a FIFO would block the read below; /dev/zero never ends
+        raise InputError(f"{path} is not a regular file")
     try:
         size = path.stat().st_size
         with path.open("rb") as handle:

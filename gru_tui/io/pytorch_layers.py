@@ -1,8 +1,10 @@
-"""The recurrent layers of PyTorch state dicts saved as .safetensors or .npz (SPEC §4).
+"""The recurrent layers of PyTorch state dicts (SPEC §4): saved as .safetensors or .npz, or
+by torch.save (.pt, .pth, .bin, .ckpt, read by :mod:`gru_tui.io.torch_checkpoint`).
 
 Loading never executes code from the file: .safetensors through the safetensors library,
 .npz through ``np.load(allow_pickle=False)``, so a pickled or object array is refused, never
-unpickled. Every problem is an :class:`InputError` of one line naming the file and the tensor.
+unpickled; a torch.save checkpoint through an unpickler that builds tensors only. Every
+problem is an :class:`InputError` of one line naming the file and the tensor.
 
 PyTorch names its tensors ``weight_ih_l{k}[_reverse]``, ``weight_hh_l{k}[_reverse]``,
 ``bias_ih_l{k}[_reverse]``, ``bias_hh_l{k}[_reverse]`` (nn.GRU / nn.LSTM / nn.RNN) and
@@ -21,11 +23,13 @@ import numpy as np
 from gru_tui.engine.gates import KIND_BY_GATE_COUNT
 from gru_tui.errors import InputError
 from gru_tui.io.layers import Layer, check_file, check_values, first_line
+from gru_tui.io.torch_checkpoint import is_torch_archive, read_checkpoint
 
 CONVENTIONS = {"gru": "reset after", "lstm": "standard", "rnn": "tanh"}
 _NAME = re.compile(r"^(?P<prefix>(?:.*\.)?)(?P<role>weight_ih|weight_hh|weight_hr|bias_ih|bias_hh)"
                    r"(?:_l(?P<layer>\d+)(?P<reverse>_reverse)?)?$")
-_PICKLED = (".pt", ".pth", ".bin", ".ckpt", ".pkl", ".pickle")
+_TORCH = (".pt", ".pth", ".bin", ".ckpt")
+_PICKLED = (".pkl", ".pickle")
 
 
 def read_pytorch_layers(path: Path) -> list[Layer]:
@@ -107,12 +111,15 @@ def _expected_hh(rows: int, hh: np.ndarray) -> tuple[int, int]:
 
 
 def read_tensors(path: Path) -> dict[str, np.ndarray]:
-    """Every tensor of a .safetensors or .npz file, by name, in the file's order."""
+    """Every tensor of a .safetensors, .npz or torch.save file, by name, in the file's order
+    (a checkpoint's nested tensors by their key path, "state_dict.rnn.weight_ih_l0")."""
     size, head = check_file(path)
     suffix = path.suffix.lower()
+    if suffix in _TORCH or (head.startswith(b"PK") and is_torch_archive(path)):
+        return read_checkpoint(path)
     if suffix in _PICKLED:
-        raise InputError(f"{path} is a pickle (torch.save); gru-tui never unpickles: save "
-                         "the state dict with safetensors.torch.save_file")
+        raise InputError(f"{path} is a pickle; gru-tui never unpickles one: save the state "
+                         'dict with torch.save(model.state_dict(), "model.pt")')
     if suffix == ".npz" or (suffix != ".safetensors" and head.startswith(b"PK")):
         return _read_npz(path)
     if suffix == ".safetensors" or _looks_like_safetensors(head, size):

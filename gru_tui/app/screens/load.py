@@ -36,7 +36,7 @@ class LoadScreen(ModalScreen[tuple[tuple, str | None] | None]):
             dialog.border_title = "Load weights"
             dialog.border_subtitle = "enter to load, escape to cancel"
             yield OptionList(*self._choices(), id="load-choices")
-            yield Input(placeholder="or a file: .safetensors, .npz, .onnx, .keras, .h5",
+            yield Input(placeholder="or a file: .safetensors, .npz, .pt, .onnx, .keras, .h5",
                         id="load-path")
             yield Label("", id="load-error")
 
