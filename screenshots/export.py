@@ -37,6 +37,7 @@ SHOTS = (
     ("main-wide", (160, 48), ("right", "right")),
     ("worked-example", (160, 48), ("right", "w")),
     ("help", (100, 40), ("question_mark",)),
+    ("diagram-wide", (200, 60), ("right", "right", "d")),
     ("heat-strips", (120, 32), (), Scenario(hidden=64)),
     ("memory", (120, 40), ("m",),
      Scenario(preset="remember", models=("rnn", "gru", "lstm"), bias_offsets=keep_gates_open(),

@@ -11,7 +11,9 @@ from textual.screen import Screen
 from textual.timer import Timer
 
 from gru_tui.app.keys import KEYS, bindings
+from gru_tui.app.messages import ExplorerChanged
 from gru_tui.app.screens import (
+    DiagramScreen,
     HelpScreen,
     LoadScreen,
     MainScreen,
@@ -53,8 +55,11 @@ class GruTuiApp(App[None]):
     # -- keeping the screen in step with the explorer ------------------------------------
 
     def changed(self) -> None:
-        """The explorer has changed: the widgets showing what changed redraw."""
+        """The explorer has changed: the widgets showing what changed redraw, and a screen
+        over the main one (the cell diagram, the worked example) is told."""
         self.main.sync()
+        if self.screen is not self.main:
+            self.screen.post_message(ExplorerChanged())
 
     def edit(self, change, *args) -> bool:
         """Run a change of the explorer; a refused one becomes a notice and the last good
@@ -235,6 +240,12 @@ class GruTuiApp(App[None]):
 
     def action_worked(self) -> None:
         self.push_screen(WorkedScreen())
+
+    def action_diagram(self) -> None:
+        if isinstance(self.screen, DiagramScreen):
+            self.pop_screen()
+        else:
+            self.push_screen(DiagramScreen())
 
     def action_parameters(self) -> None:
         self.push_screen(ParametersScreen())

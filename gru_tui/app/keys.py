@@ -63,6 +63,7 @@ KEYS: tuple[Key, ...] = (
     Key("2", "toggle_model('lstm')", "Show / hide the LSTM", "View", "2"),
     Key("3", "toggle_model('rnn')", "Show / hide the simple RNN", "View", "3"),
     Key("w", "worked", "Worked example for the selected unit", "View", "w", footer="worked"),
+    Key("d", "diagram", "Cell diagram: the slides' figure with this step's numbers", "View", "d"),
     Key("n", "parameters", "Parameter counts", "View", "n"),
     Key("v", "toggle_strips", "Bars / heat strips", "View", "v"),
     Key("m", "toggle_memory", "Memory: how much h_T depends on each x_t", "View", "m",

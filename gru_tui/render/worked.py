@@ -9,7 +9,7 @@ from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 
-from gru_tui.core.worked import worked_example
+from gru_tui.core.worked import GateWork, worked_example
 from gru_tui.render.theme import MODEL_TITLES, role_text, vector_info
 
 if TYPE_CHECKING:
@@ -25,8 +25,9 @@ def worked_header(explorer: Explorer) -> Text:
         f"     x_t = [{x}]")
 
 
-def worked_model(explorer: Explorer, model: str) -> Group:
-    """One model's computation for the explorer's unit and step."""
+def worked_model(explorer: Explorer, model: str, gate: str | None = None) -> Group:
+    """One model's computation for the explorer's unit and step; `gate`: the letter of a
+    gate whose step is marked (the cell diagram's enter opens the worked example there)."""
     ex = explorer
     trace = ex.traces[model]
     gates, states = worked_example(trace, ex.t, ex.unit)
@@ -38,19 +39,33 @@ def worked_model(explorer: Explorer, model: str) -> Group:
         parts.append(Text(f"C_t-1 = [{c_prev}]"))
     z = getattr(trace.cell, "z_weights", "old")
     for k, work in enumerate(gates, start=1):
-        info = vector_info(model, work.key)
         parts.append(Text(""))
-        parts.append(Text.assemble((f"Step {k}: {info.name} {info.symbol}", "bold"),
-                                   (f" — {role_text(model, work.key, z)}", "italic dim")))
-        lhs, rhs = work.formula.split(" = ", 1)
-        parts.append(_equation(lhs, [rhs, work.substituted(), Text(work.result(),
-                                                                   style="bold")]))
+        parts.extend(_gate_step(model, work, k, z, marked=work.letter == gate))
     for work in states:
         parts.append(Text(""))
         parts.append(Text("Update", style="bold"))
         lhs, rhs = work.formula.split(" = ", 1)
         parts.append(_equation(lhs, [rhs, Text(work.substituted, style="bold")]))
     return Group(*parts)
+
+
+def worked_gate(explorer: Explorer, model: str, gate: str) -> Group:
+    """One gate's step of the worked example alone: its heading, formula, numbers, result."""
+    ex = explorer
+    trace = ex.traces[model]
+    gates, _ = worked_example(trace, ex.t, ex.unit)
+    k, work = next((k, work) for k, work in enumerate(gates, start=1) if work.letter == gate)
+    return Group(*_gate_step(model, work, k, getattr(trace.cell, "z_weights", "old")))
+
+
+def _gate_step(model: str, work: GateWork, k: int, z: str, marked: bool = False) -> list:
+    """"Step k: name symbol — its job", then the formula, the numbers and the result."""
+    info = vector_info(model, work.key)
+    heading = f"Step {k}: {info.name} {info.symbol}"
+    lhs, rhs = work.formula.split(" = ", 1)
+    return [Text.assemble(("▶ " + heading, "bold reverse") if marked else (heading, "bold"),
+                          (f" — {role_text(model, work.key, z)}", "italic dim")),
+            _equation(lhs, [rhs, work.substituted(), Text(work.result(), style="bold")])]
 
 
 def _equation(lhs: str, lines: list) -> Table:

@@ -24,6 +24,7 @@ import gru_tui
 from gru_tui.app.app import SPEEDS, GruTuiApp
 from gru_tui.app.keys import KEYS
 from gru_tui.app.screens import (
+    DiagramScreen,
     HelpScreen,
     LoadScreen,
     OffsetsScreen,
@@ -588,6 +589,17 @@ async def _worked(pilot, press):
     assert "Worked example" in screen_text(app)
     await pilot.press("escape")
     assert not isinstance(app.screen, WorkedScreen)
+
+
+@checks("diagram")
+async def _diagram(pilot, press):
+    app = pilot.app
+    await press()
+    assert isinstance(app.screen, DiagramScreen)
+    h = app.explorer.traces["gru"]["h"][0, 0]
+    assert f"h_t {h:+.2f}" in screen_text(app)
+    await press()  # d again closes it
+    assert app.screen is app.main
 
 
 @checks("parameters")

@@ -16,6 +16,7 @@ import re
 from rich.terminal_theme import SVG_EXPORT_THEME
 
 from gru_tui.app.app import GruTuiApp
+from gru_tui.core.examples import example_layers
 from gru_tui.core.presets import keep_gates_open
 from gru_tui.core.scenario import Scenario
 
@@ -120,3 +121,31 @@ def is_grey(colour: str) -> bool:
     """True when red, green and blue are equal (within rounding): black, white or a grey."""
     red, green, blue = (int(colour[i : i + 2], 16) for i in (0, 2, 4))
     return max(red, green, blue) - min(red, green, blue) <= 2
+
+
+def test_diagram_gru_80x24(snap_compare):
+    """"d": the GRU's cell as the slides draw it, with step 1's numbers; the reset gate's
+    node chosen, its worked step below."""
+    assert snap_compare(GruTuiApp(), press=["d", "down"], terminal_size=(80, 24))
+
+
+def test_diagram_lstm_80x24(snap_compare):
+    """"d", "2": the LSTM's conveyor belt on the slides' own numbers."""
+    scenario = Scenario(weights=example_layers("slides"), example="slides")
+    assert snap_compare(GruTuiApp(scenario), press=["d", "2"], terminal_size=(80, 24))
+
+
+def test_diagram_both_200x60(snap_compare):
+    """From about 160 columns the GRU and the LSTM stand side by side, at step 3."""
+    assert snap_compare(GruTuiApp(), press=["right", "right", "d"], terminal_size=(200, 60))
+
+
+def test_diagram_no_color(snap_compare, monkeypatch):
+    monkeypatch.setenv("NO_COLOR", "1")
+    assert snap_compare(GruTuiApp(), press=["d", "2"], terminal_size=(80, 24))
+
+
+def test_diagram_light_theme(snap_compare):
+    app = GruTuiApp()
+    app.theme = "textual-light"
+    assert snap_compare(app, press=["d"], terminal_size=(80, 24))

@@ -46,6 +46,10 @@ async def test_app_runs_a_loaded_layer(tmp_path, monkeypatch, kind, layer):
     reset = "after" if kind == "gru" else "before"
     scenario = Scenario(models=(kind,), reset=reset, preset="sine", weights=(loaded,))
     app = GruTuiApp(scenario)
+    messages = []  # every notice, kept: a notification times out while keys go on
+    notify = app.notify
+    monkeypatch.setattr(app, "notify", lambda message, *a, **k: (messages.append(str(message)),
+                                                                 notify(message, *a, **k)))
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
         ex = app.explorer
@@ -63,7 +67,6 @@ async def test_app_runs_a_loaded_layer(tmp_path, monkeypatch, kind, layer):
             await pilot.pause()
             await pilot.press("escape")
         assert ex.visible == (kind,)
-        messages = [str(n.message) for n in app._notifications]
         assert any("hold no" in m for m in messages)
         # S saved a session that names the file and the layer, and reopens to the same run
         [saved] = tmp_path.glob("gru-tui-session-*.json")

@@ -1,5 +1,6 @@
 """The app's screens, one per module: the main screen and the dialogs over it."""
 
+from gru_tui.app.screens.diagram import DiagramScreen
 from gru_tui.app.screens.help import HelpScreen
 from gru_tui.app.screens.info import InfoScreen
 from gru_tui.app.screens.load import LoadScreen
@@ -10,5 +11,5 @@ from gru_tui.app.screens.presets import PresetScreen
 from gru_tui.app.screens.value import ValueScreen
 from gru_tui.app.screens.worked import WorkedScreen
 
-__all__ = ["HelpScreen", "InfoScreen", "LoadScreen", "MainScreen", "OffsetsScreen",
+__all__ = ["DiagramScreen", "HelpScreen", "InfoScreen", "LoadScreen", "MainScreen", "OffsetsScreen",
            "ParametersScreen", "PresetScreen", "ValueScreen", "WorkedScreen"]
