@@ -1,0 +1,1 @@
+"""The headless model: what the command line, the app and scripts share; no UI library here."""
