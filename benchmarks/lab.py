@@ -4,6 +4,7 @@
     python benchmarks/lab.py --quick      # a smoke run, under a minute
     python benchmarks/lab.py --json       # the rows as one JSON object
     python benchmarks/lab.py --no-torch   # gru-tui only
+    python benchmarks/lab.py --tasks      # the README's table: every task at the lab's defaults
 
 One training iteration, float32, batch B = 32, T = 50 steps, D = 2 inputs and O = 1 output
 (the adding task's sizes), at H = 32 and H = 128, for the simple RNN, the GRU and the LSTM:
@@ -20,6 +21,11 @@ the best mean over repeats of 10 iterations, after warm-up; the children are run
 interleaved rounds, so a burst of load hits every side alike, and the best of the rounds is
 kept. Peak memory: the growth of the child's resident set (VmHWM, reset after set-up) while
 it trains a few iterations at T = 200. Figures only: nothing here asserts a timing.
+
+``--tasks`` runs ``Lab(task)`` with every default for each task (a minute or two in all) and
+prints, per model, the parameter count, the first evaluation (every 50 iterations) whose
+held-out loss is below the task's threshold with the model's training seconds until then,
+and the final held-out loss, as a markdown table.
 """
 
 from __future__ import annotations
@@ -254,12 +260,50 @@ def print_memory(rows: list[dict]) -> None:
         print(f"  {row['model']:<5} H = {row['H']:<4} {side:<8} {peak}")
 
 
+def tasks_table(iterations: int | None) -> list[dict]:
+    from gru_tui.core.lab import Lab
+    from gru_tui.core.tasks import TASKS
+
+    rows = []
+    for name, task in TASKS.items():
+        lab = Lab(name) if iterations is None else Lab(name, iterations=iterations)
+        reached: dict[str, dict] = {}
+        for record in lab.run():
+            model, loss = record["model"], record["eval_loss"]
+            if record.get("final"):
+                rows.append({"task": name, "length": lab.task.length, "model": model,
+                             "threshold": task.threshold, "params": record["params"],
+                             "reached": reached.get(model), "eval_loss": loss,
+                             "iterations": record["iteration"], "seconds": record["seconds"],
+                             "stopped": record.get("stopped")})
+            elif loss is not None and loss < task.threshold and model not in reached:
+                reached[model] = {"iteration": record["iteration"],
+                                  "seconds": record["seconds"]}
+    return rows
+
+
+def print_tasks(rows: list[dict]) -> None:
+    print("| task | model | params | reaches the threshold | final eval loss | seconds |")
+    print("| --- | --- | ---: | --- | ---: | ---: |")
+    for row in rows:
+        reached = row["reached"]
+        when = (f"at {reached['iteration']} ({reached['seconds']:.1f} s)" if reached
+                else f"not reached in {row['iterations']}")
+        loss = "—" if row["eval_loss"] is None else f"{row['eval_loss']:.4f}"
+        task = f"{row['task']} (< {row['threshold']:g})"
+        print(f"| {task} | {row['model']} | {row['params']} | {when} | {loss} | "
+              f"{row['seconds']:.1f} |")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0],
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="one round, 3 repeats")
     parser.add_argument("--json", action="store_true", help="print the rows as JSON only")
     parser.add_argument("--no-torch", action="store_true", help="skip PyTorch")
+    parser.add_argument("--tasks", action="store_true",
+                        help="train every task at the lab's defaults: the README's table")
+    parser.add_argument("--iterations", type=int, help="with --tasks: instead of the default")
     parser.add_argument("--worker", choices=("numpy", "torch"), help=argparse.SUPPRESS)
     parser.add_argument("--memory", choices=("numpy", "torch"), help=argparse.SUPPRESS)
     parser.add_argument("--threads", type=int, default=1, help=argparse.SUPPRESS)
@@ -274,6 +318,16 @@ def main() -> None:
         json.dump(memory_worker(args.memory, args.model, args.hidden), sys.stdout)
         return
 
+    if args.tasks:
+        load = os.getloadavg()[0]
+        rows = tasks_table(args.iterations)
+        if args.json:
+            json.dump(rows, sys.stdout, indent=1)
+            print()
+        else:
+            print_tasks(rows)
+            print(f"(load average {load:.2f} at the start, {os.getloadavg()[0]:.2f} at the end)")
+        return
     sides = ("numpy",) if args.no_torch else ("numpy", "torch")
     if "torch" in sides:
         try:

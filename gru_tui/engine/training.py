@@ -95,7 +95,7 @@ class Network:
 
     @staticmethod
     def create(kind: str, input_size: int, hidden_size: int, output_size: int, seed: int = 0,
-               dtype: str = "float32", **conventions) -> Network:
+               dtype: str = "float64", **conventions) -> Network:
         """A network with PyTorch's initialisation from `seed`: the recurrent layer as
         :func:`random_cell` draws it, the readout as :func:`readout_init`."""
         cell = random_cell(kind, input_size, hidden_size, seed=seed, dtype=dtype, **conventions)
@@ -143,6 +143,9 @@ class Network:
         ws = self._run(x)
         with np.errstate(over="ignore", invalid="ignore", under="ignore"):
             loss = ws.error(y, mask)
+            if not ws.trains:  # the backward pass's buffers, for batches that train
+                ws.allocate_backward()
+                self._allocate_backward(ws)
             ws.readout_gradient(self.W_out, self.gradient["W_out"], self.gradient["b_out"])
             self._backward(ws)
         return loss
@@ -155,7 +158,8 @@ class Network:
         B, T, _ = x.shape
         ws = self._workspaces.get((B, T))
         if ws is None:
-            ws = self._workspaces[(B, T)] = self._workspace(B, T)
+            ws = self._workspaces[(B, T)] = _Workspace(self, B, T)
+            self._allocate_forward(ws)
         ws.load(x)
         self._assemble(ws)
         with np.errstate(over="ignore", invalid="ignore", under="ignore"):
@@ -165,8 +169,13 @@ class Network:
 
     # -- what each cell defines ---------------------------------------------------------------
 
-    def _workspace(self, B: int, T: int) -> _Workspace:
-        return _Workspace(self, B, T)
+    def _allocate_forward(self, ws: _Workspace) -> None:
+        """The forward pass's buffers and per-step views, into the workspace."""
+        raise NotImplementedError
+
+    def _allocate_backward(self, ws: _Workspace) -> None:
+        """The backward pass's buffers and per-step views, into the workspace."""
+        raise NotImplementedError
 
     def _assemble(self, ws: _Workspace) -> None:
         """Write the step matrices of the current parameters into the workspace."""
@@ -185,26 +194,30 @@ class _Workspace:
 
     ``z`` [T+1, K, B] holds z_t = [x_t; 1; h_{t−1}] (K = D + 1 + H) for t = 1..T, and h_T in
     the last block's state rows; ``zc`` is its copy as one [K, (T+1)·B] matrix, the shape the
-    weight gradients and the readout multiply.
+    weight gradients and the readout multiply. The cells add their own buffers.
     """
 
     def __init__(self, network: Network, B: int, T: int) -> None:
         D, H, O = network.input_size, network.hidden_size, network.output_size  # noqa: E741
-        dtype = network.dtype
-        self.batch, self.steps, self.input_size = B, T, D
+        self.dtype = network.dtype
+        self.batch, self.steps, self.input_size, self.outputs = B, T, D, O
         K = D + 1 + H
-        self.z = np.zeros((T + 1, K, B), dtype)
+        self.z = np.zeros((T + 1, K, B), self.dtype)
         self.z[:, D] = 1
-        self.zc = np.empty((K, (T + 1) * B), dtype)
+        self.zc = np.empty((K, (T + 1) * B), self.dtype)
         self.states = self.z[:, D + 1 :]  # states[t] = h_t, states[0] = h_0 = 0
-        self.y_hat = np.empty((O, T * B), dtype)
-        self.target = np.empty((O, T * B), dtype)
-        self.mask = np.empty((1, T * B), dtype)
-        self.residual = np.empty((O, T * B), dtype)
-        self.d_y_hat = np.empty((O, T * B), dtype)
-        self.dh_out = np.empty((H, T * B), dtype)
-        # per-step views of dh_out: ∂L/∂h_t through the readout, for t = 1..T
-        self.dh_out_steps = [self.dh_out[:, t * B : (t + 1) * B] for t in range(T)]
+        self.y_hat = np.empty((O, T * B), self.dtype)
+        self.target = np.empty((O, T * B), self.dtype)
+        self.mask = np.empty((1, T * B), self.dtype)
+        self.residual = np.empty((O, T * B), self.dtype)
+        self.trains = False
+
+    def allocate_backward(self) -> None:
+        T, B, H = self.steps, self.batch, self.states.shape[1]
+        self.d_y_hat = np.empty((self.outputs, T * B), self.dtype)
+        self.dh_readout = np.empty((H, T * B), self.dtype)
+        self.dh_out = np.empty((T, H, B), self.dtype)  # ∂L/∂h_t through the readout
+        self.trains = True
 
     def load(self, x: np.ndarray) -> None:
         """Inputs x [B, T, D] into the x rows of z_1..z_T."""
@@ -223,8 +236,7 @@ class _Workspace:
 
     def error(self, y, mask) -> float:
         """The masked MSE of ŷ against y [B, T, O] with mask [B, T]; keeps m ⊙ (ŷ − y)."""
-        B, T = self.batch, self.steps
-        O = self.target.shape[0]  # noqa: E741
+        B, T, O = self.batch, self.steps, self.outputs  # noqa: E741
         y, mask = np.asarray(y), np.asarray(mask)
         if y.shape != (B, T, O) or mask.shape != (B, T):
             raise ValueError(f"targets {y.shape} and mask {mask.shape} do not fit inputs "
@@ -243,15 +255,9 @@ class _Workspace:
         np.multiply(self.residual, 2.0 / self.norm, out=self.d_y_hat)
         np.matmul(self.d_y_hat, self.hidden_states().T, out=g_W_out)
         self.d_y_hat.sum(axis=1, out=g_b_out)
-        np.dot(W_out.T, self.d_y_hat, out=self.dh_out)  # np.matmul is slow for O = 1
-
-
-def _squash_gates(block: np.ndarray, sigmoid_rows: np.ndarray) -> None:
-    """tanh over a step's block of halved-σ and tanh rows, then σ = (1 + tanh(a/2)) / 2 on
-    `sigmoid_rows` (a leading slice of `block`), all in place."""
-    np.tanh(block, out=block)
-    sigmoid_rows *= 0.5
-    sigmoid_rows += 0.5
+        np.dot(W_out.T, self.d_y_hat, out=self.dh_readout)  # np.matmul is slow for O = 1
+        T, H, B = self.dh_out.shape
+        np.copyto(self.dh_out, self.dh_readout.reshape(H, T, B).transpose(1, 0, 2))
 
 
 def _stack_into(M: np.ndarray, W, b, U, D: int) -> None:
@@ -272,20 +278,21 @@ class RNNNetwork(Network):
 
     kind = "rnn"
 
-    def _workspace(self, B: int, T: int) -> _Workspace:
-        ws = _Workspace(self, B, T)
-        H, K = self.hidden_size, ws.z.shape[1]
-        ws.M = np.empty((H, K), self.dtype)
-        ws.pre = np.empty((H, B), self.dtype)
-        ws.slope = np.empty((T, H, B), self.dtype)  # 1 − h_t²
-        ws.da = np.empty((T, H, B), self.dtype)
-        ws.dac = np.empty((H, T * B), self.dtype)
-        ws.dM = np.empty((H, K), self.dtype)
-        ws.dh = np.empty((H, B), self.dtype)
-        ws.dh_rec = np.empty((H, B), self.dtype)
+    def _allocate_forward(self, ws) -> None:
+        H, K, B, dt = self.hidden_size, ws.z.shape[1], ws.batch, self.dtype
+        ws.M = np.empty((H, K), dt)
+        ws.pre = np.empty((H, B), dt)
         ws.forward_steps = list(zip(ws.z[:-1], ws.states[1:], strict=True))
-        ws.backward_steps = list(zip(ws.dh_out_steps, ws.slope, ws.da, strict=True))[::-1]
-        return ws
+
+    def _allocate_backward(self, ws) -> None:
+        H, K, T, B, dt = self.hidden_size, ws.z.shape[1], ws.steps, ws.batch, self.dtype
+        ws.slope = np.empty((T, H, B), dt)  # 1 − h_t²
+        ws.da = np.empty((T, H, B), dt)
+        ws.dac = np.empty((H, T * B), dt)
+        ws.dM = np.empty((H, K), dt)
+        ws.dh = np.empty((H, B), dt)
+        ws.dh_rec = np.empty((H, B), dt)
+        ws.backward_steps = list(zip(ws.dh_out, ws.slope, ws.da, strict=True))[::-1]
 
     def _assemble(self, ws) -> None:
         _stack_into(ws.M, self.W, self.b_i + self.b_h, self.U, self.input_size)
@@ -343,16 +350,23 @@ class LSTMNetwork(Network):
 
     kind = "lstm"
 
-    def _workspace(self, B: int, T: int) -> _Workspace:
-        ws = _Workspace(self, B, T)
-        H, K, dt = self.hidden_size, ws.z.shape[1], self.dtype
+    def _allocate_forward(self, ws) -> None:
+        H, K, T, B, dt = self.hidden_size, ws.z.shape[1], ws.steps, ws.batch, self.dtype
         ws.M = np.empty((4 * H, K), dt)
         # gates[t] = [i; f; o; g] of step t, then c_{t−1}: i, f sit next to g, c_{t−1}, so
         # one product gives [i ⊙ g; f ⊙ c_{t−1}]; c_t is written into gates[t+1]
         ws.gates = np.zeros((T + 1, 5 * H, B), dt)
         ws.products = np.empty((T, 2 * H, B), dt)
         ws.tanh_c = np.empty((T, H, B), dt)
-        # backward: factors[t] = the four δa factors, carry[t] = [f_{t+1}; o (1 − tanh²c_t)]
+        gates = ws.gates
+        ws.forward_steps = list(zip(
+            ws.z[:-1], ws.states[1:], gates[:-1, : 4 * H], gates[:-1, : 3 * H],
+            gates[:-1, : 2 * H], gates[:-1, 2 * H : 3 * H], gates[:-1, 3 * H : 5 * H],
+            gates[1:, 4 * H :], ws.products, ws.tanh_c, strict=True))
+
+    def _allocate_backward(self, ws) -> None:
+        H, K, T, B, dt = self.hidden_size, ws.z.shape[1], ws.steps, ws.batch, self.dtype
+        # factors[t] = the four δa factors, carry[t] = [f_{t+1}; o (1 − tanh²c_t)]
         ws.factors = np.empty((T, 4, H, B), dt)
         ws.carry = np.empty((T, 2 * H, B), dt)
         ws.da = np.empty((T, 4, H, B), dt)
@@ -361,17 +375,11 @@ class LSTMNetwork(Network):
         ws.flow = np.empty((2 * H, B), dt)  # [δc; δh] of the current step
         ws.scaled = np.empty((2 * H, B), dt)
         ws.dh_rec = np.empty((H, B), dt)
-        gates = ws.gates
-        ws.forward_steps = list(zip(
-            ws.z[:-1], ws.states[1:], gates[:-1, : 4 * H], gates[:-1, : 3 * H],
-            gates[:-1, : 2 * H], gates[:-1, 2 * H : 3 * H], gates[:-1, 3 * H : 5 * H],
-            gates[1:, 4 * H :], ws.products, ws.tanh_c, strict=True))
         # δc times the four factors as [1, H·B] by [4, H·B]: numpy broadcasts that fastest
         ws.backward_steps = list(zip(
-            ws.dh_out_steps, ws.carry, ws.factors.reshape(T, 4, H * B), ws.factors[:, 2],
+            ws.dh_out, ws.carry, ws.factors.reshape(T, 4, H * B), ws.factors[:, 2],
             ws.da.reshape(T, 4, H * B), ws.da[:, 2], ws.da.reshape(T, 4 * H, B),
             strict=True))[::-1]
-        return ws
 
     def _assemble(self, ws) -> None:
         H = self.hidden_size
@@ -447,56 +455,59 @@ class GRUNetwork(Network):
 
     kind = "gru"
 
-    def _workspace(self, B: int, T: int) -> _Workspace:
-        ws = _Workspace(self, B, T)
-        H, K, D, dt = self.hidden_size, ws.z.shape[1], self.input_size, self.dtype
-        after = self.conventions["reset"] == "after"
+    def _allocate_forward(self, ws) -> None:
+        H, K, D, T, B, dt = (self.hidden_size, ws.z.shape[1], self.input_size, ws.steps,
+                             ws.batch, self.dtype)
         ws.tmp = np.empty((H, B), dt)
+        if self.conventions["reset"] == "after":
+            # gates[t] = [r; z; m; n]; the input part W_n x + b_in of every step at once
+            ws.M = np.empty((3 * H, K), dt)
+            ws.gates = g = np.empty((T, 4 * H, B), dt)
+            ws.input_n = np.empty((T, H, B), dt)
+            ws.W_n = np.empty((H, D + 1), dt)
+            ws.forward_steps = list(zip(
+                ws.z[:-1], ws.states[:-1], ws.states[1:], g[:, : 3 * H], g[:, : 2 * H],
+                g[:, :H], g[:, H : 2 * H], g[:, 2 * H : 3 * H], g[:, 3 * H :], ws.input_n,
+                strict=True))
+        else:
+            # gates[t] = [r; z; n]; y_t = [x_t; 1; r ⊙ h_{t−1}], the candidate's product input
+            ws.M = np.empty((2 * H, K), dt)
+            ws.M_n = np.empty((H, K), dt)
+            ws.gates = g = np.empty((T, 3 * H, B), dt)
+            ws.y = np.zeros((T, K, B), dt)
+            ws.forward_steps = list(zip(
+                ws.z[:-1], ws.states[:-1], ws.states[1:], g[:, : 2 * H], g[:, :H],
+                g[:, H : 2 * H], g[:, 2 * H :], ws.y, ws.y[:, D + 1 :], strict=True))
+
+    def _allocate_backward(self, ws) -> None:
+        H, K, D, T, B, dt = (self.hidden_size, ws.z.shape[1], self.input_size, ws.steps,
+                             ws.batch, self.dtype)
         ws.dh = np.empty((H, B), dt)
         ws.dh_rec = np.empty((H, B), dt)
         ws.keep = np.empty((T, H, B), dt)  # ∂h_t/∂h_{t−1} along the direct path: z or 1 − z
         ws.zn_factors = np.empty((T, 2, H, B), dt)  # δa_z, δa_n per δh_t
         ws.r_factor = np.empty((T, H, B), dt)  # δa_r per δa_n (after) or per δ(r ⊙ h) (before)
-        if after:
-            # gates[t] = [r; z; m; n]; the input part W_n x + b_in of every step at once
-            ws.M = np.empty((3 * H, K), dt)
-            ws.gates = np.empty((T, 4 * H, B), dt)
-            ws.input_n = np.empty((T, H, B), dt)
-            ws.W_n = np.empty((H, D + 1), dt)
+        r = ws.gates[:, :H]
+        if self.conventions["reset"] == "after":
             ws.da = np.empty((T, 4, H, B), dt)  # δa_r, δa_z, δm, δa_n
             ws.dac = np.empty((4 * H, T * B), dt)
             ws.dM = np.empty((3 * H, K), dt)
             ws.dM_n = np.empty((H, D + 1), dt)
-            g = ws.gates
-            ws.forward_steps = list(zip(
-                ws.z[:-1], ws.states[:-1], ws.states[1:], g[:, : 3 * H], g[:, : 2 * H],
-                g[:, :H], g[:, H : 2 * H], g[:, 2 * H : 3 * H], g[:, 3 * H :], ws.input_n,
-                strict=True))
             ws.backward_steps = list(zip(
-                ws.dh_out_steps, ws.keep, ws.zn_factors, ws.r_factor, g[:, :H], ws.da[:, 1::2],
+                ws.dh_out, ws.keep, ws.zn_factors, ws.r_factor, r, ws.da[:, 1::2],
                 ws.da[:, 0], ws.da[:, 2], ws.da[:, 3], ws.da.reshape(T, 4 * H, B)[:, : 3 * H],
                 strict=True))[::-1]
         else:
-            # gates[t] = [r; z; n]; y_t = [x_t; 1; r ⊙ h_{t−1}], the candidate's product input
-            ws.M = np.empty((2 * H, K), dt)
-            ws.M_n = np.empty((H, K), dt)
-            ws.gates = np.empty((T, 3 * H, B), dt)
-            ws.y = np.zeros((T, K, B), dt)
             ws.yc = np.empty((K, T * B), dt)
             ws.drh = np.empty((H, B), dt)
             ws.da = np.empty((T, 3, H, B), dt)  # δa_r, δa_z, δa_n
             ws.dac = np.empty((3 * H, T * B), dt)
             ws.dM = np.empty((2 * H, K), dt)
             ws.dM_n = np.empty((H, K), dt)
-            g = ws.gates
-            ws.forward_steps = list(zip(
-                ws.z[:-1], ws.states[:-1], ws.states[1:], g[:, : 2 * H], g[:, :H],
-                g[:, H : 2 * H], g[:, 2 * H :], ws.y, ws.y[:, D + 1 :], strict=True))
             ws.backward_steps = list(zip(
-                ws.dh_out_steps, ws.keep, ws.zn_factors, ws.r_factor, g[:, :H], ws.da[:, 1:],
+                ws.dh_out, ws.keep, ws.zn_factors, ws.r_factor, r, ws.da[:, 1:],
                 ws.da[:, 0], ws.da[:, 2], ws.da.reshape(T, 3 * H, B)[:, : 2 * H],
                 strict=True))[::-1]
-        return ws
 
     def _assemble(self, ws) -> None:
         H, D = self.hidden_size, self.input_size
@@ -523,7 +534,9 @@ class GRUNetwork(Network):
         if self.conventions["reset"] == "after":
             for x_h, h_prev, h, a, rz, r, z, m, n, input_n in ws.forward_steps:
                 matmul(M, x_h, out=a)  # [a_r/2; a_z/2; m]
-                _squash_gates(rz, rz)  # r, z
+                tanh(rz, out=rz)
+                rz *= 0.5
+                rz += 0.5  # r, z = σ(a) = (1 + tanh(a/2)) / 2
                 multiply(r, m, out=n)
                 n += input_n
                 tanh(n, out=n)  # n = tanh(W_n x + b_in + r ⊙ (U_n h + b_hn))
@@ -532,7 +545,9 @@ class GRUNetwork(Network):
             M_n = ws.M_n
             for x_h, h_prev, h, rz, r, z, n, y, rh in ws.forward_steps:
                 matmul(M, x_h, out=rz)  # [a_r/2; a_z/2]
-                _squash_gates(rz, rz)  # r, z
+                tanh(rz, out=rz)
+                rz *= 0.5
+                rz += 0.5  # r, z = σ(a) = (1 + tanh(a/2)) / 2
                 multiply(r, h_prev, out=rh)
                 matmul(M_n, y, out=n)
                 tanh(n, out=n)  # n = tanh(W_n x + b_in + b_hn + U_n (r ⊙ h))
@@ -633,8 +648,13 @@ NETWORKS: dict[str, type[Network]] = {cls.kind: cls for cls in (GRUNetwork, LSTM
 def clip_gradient(grads: np.ndarray, max_norm: float | None) -> float:
     """Scale the flat gradient in place to a norm of at most `max_norm`, as
     torch.nn.utils.clip_grad_norm_ does: g ← g · max_norm / (‖g‖ + 1e−6) when that factor is
-    below 1. Returns ‖g‖ before clipping (the Euclidean norm, summed in float64)."""
-    norm = math.sqrt(float(np.dot(grads, grads.astype(np.float64))))
+    below 1. Returns ‖g‖ before clipping (the Euclidean norm)."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        squares = float(np.dot(grads, grads))
+    if not math.isfinite(squares):  # float32 overflows early: sum again in float64
+        wide = grads.astype(np.float64)
+        squares = float(np.dot(wide, wide))
+    norm = math.sqrt(squares)
     if max_norm is not None:
         factor = max_norm / (norm + 1e-6)
         if factor < 1:
