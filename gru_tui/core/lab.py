@@ -231,6 +231,11 @@ class Lab:
         with self._lock:
             return self._model(model).network.readout()
 
+    def predict(self, model: str, x) -> np.ndarray:
+        """`model`'s outputs ŷ [B, T, O] for inputs x [B, T, D] (from zero states)."""
+        with self._lock:
+            return self._model(model).network.predict(np.asarray(x, dtype=self.options.dtype))
+
     def history(self, model: str) -> list[dict]:
         """`model`'s records so far, in order (copies)."""
         with self._lock:

@@ -411,7 +411,7 @@ class LSTMNetwork(Network):
         np.subtract(i, factors[:, 3], out=factors[:, 3])  # i (1 − g²)
         carry_f, carry_h = ws.carry[:, :H], ws.carry[:, H:]
         carry_f[:-1] = f[1:]
-        carry_f[-1] = 0  # no step after T
+        carry_f[-1] = 0  # no step after T (δc_{T+1} = 0; only keep it finite)
         np.multiply(h, ws.tanh_c, out=carry_h)
         np.subtract(o, carry_h, out=carry_h)  # o (1 − tanh²c_t)
         add, multiply, matmul = np.add, np.multiply, np.matmul
