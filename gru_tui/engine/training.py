@@ -40,6 +40,7 @@ from gru_tui.engine.cells import CELLS, Cell
 from gru_tui.engine.init import random_cell
 
 PARAMETER_NAMES = ("W", "U", "b_i", "b_h", "W_out", "b_out")
+KEPT_WORKSPACES = 4  # batch shapes whose buffers a network keeps (training, held-out, probes)
 
 
 def readout_init(hidden_size: int, output_size: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -156,10 +157,13 @@ class Network:
             raise ValueError(f"inputs have shape {x.shape}, the network takes "
                              f"[B, T, {self.input_size}]")
         B, T, _ = x.shape
-        ws = self._workspaces.get((B, T))
+        ws = self._workspaces.pop((B, T), None)
         if ws is None:
-            ws = self._workspaces[(B, T)] = _Workspace(self, B, T)
+            ws = _Workspace(self, B, T)
             self._allocate_forward(ws)
+            if len(self._workspaces) == KEPT_WORKSPACES:  # forget the least recently used
+                del self._workspaces[next(iter(self._workspaces))]
+        self._workspaces[(B, T)] = ws
         ws.load(x)
         self._assemble(ws)
         with np.errstate(over="ignore", invalid="ignore", under="ignore"):

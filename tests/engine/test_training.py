@@ -246,3 +246,15 @@ def test_clipping_and_adam_match_torch():
         optimiser.step()
         assert norm == pytest.approx(torch_norm.item(), rel=1e-12)
         np.testing.assert_allclose(params, weight.detach().numpy(), rtol=1e-12)
+
+
+def test_buffers_of_a_few_batch_shapes_are_kept():
+    net = network("gru", {"reset": "after"})
+    rng = np.random.default_rng(0)
+    for steps in range(1, 8):  # probes of many lengths: only the latest few stay
+        net.predict(rng.normal(size=(1, steps, D)))
+    assert list(net._workspaces) == [(1, 4), (1, 5), (1, 6), (1, 7)]
+    x, y, mask = problem()
+    first = net.loss(x, y, mask)
+    net.predict(rng.normal(size=(2, 9, D)))
+    assert net.loss(x, y, mask) == first
