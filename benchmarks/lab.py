@@ -1,6 +1,6 @@
 """Training-lab speed: iterations per second of gru-tui's numpy training next to PyTorch's.
 
-    python benchmarks/lab.py              # the full table, about 3 minutes
+    python benchmarks/lab.py              # the full table, 3–6 minutes
     python benchmarks/lab.py --quick      # a smoke run, under a minute
     python benchmarks/lab.py --json       # the rows as one JSON object
     python benchmarks/lab.py --no-torch   # gru-tui only

@@ -26,6 +26,11 @@ others go on.
 Threads: every method takes the lab's lock, so a UI thread may call :meth:`cell`,
 :meth:`readout`, :meth:`history` or :meth:`save` while a worker thread calls :meth:`step`;
 each waits at most for the iteration under way. What they return are copies.
+
+BLAS threads: at these sizes (B·H in the thousands) a second BLAS thread costs more than it
+gives, and on a busy machine its waiting makes an iteration many times slower; so while it
+trains, the lab limits numpy's BLAS to ``blas_threads`` (default 1) through threadpoolctl,
+when that package is installed (the limit is process-wide for the duration of a step).
 """
 
 from __future__ import annotations
@@ -37,7 +42,9 @@ import tempfile
 import threading
 import time
 from collections.abc import Iterator, Sequence
+from contextlib import nullcontext
 from dataclasses import asdict, dataclass, field
+from functools import cache
 from pathlib import Path
 
 import numpy as np
@@ -71,6 +78,7 @@ class LabOptions:
     seed: int = 0
     delay: int = 3
     clip: float | None = 1.0  # None: no clipping
+    blas_threads: int | None = 1  # while training; None: numpy's own setting
 
 
 def parameter_count(kind: str, input_size: int, hidden_size: int, output_size: int) -> int:
@@ -154,7 +162,7 @@ class Lab:
     def step(self) -> list[dict]:
         """One iteration of every model still training: its record, and the final records
         of the models that finish with it. Empty once the lab is done."""
-        with self._lock:
+        with self._lock, self._blas_limit():
             if self.done:
                 return []
             self.iteration += 1
@@ -199,6 +207,12 @@ class Lab:
         if self.iteration < self.options.iterations:
             return [record]
         return [record, self._final(model)]
+
+    def _blas_limit(self):
+        threads, controller = self.options.blas_threads, _blas_controller()
+        if threads is None or controller is None:
+            return nullcontext()
+        return controller.limit(limits=threads, user_api="blas")
 
     def _evaluate(self, network: Network) -> float | None:
         held_out = self.held_out
@@ -331,6 +345,8 @@ def _checked(options: LabOptions) -> LabOptions:
         raise InputError(f"-m names a model twice: {','.join(options.models)}")
     for name in ("hidden", "batch", "iterations", "eval_every", "eval_batch"):
         _positive_int(name.replace("_", "-"), getattr(options, name))
+    if options.blas_threads is not None:
+        _positive_int("blas-threads", options.blas_threads)
     if isinstance(options.seed, bool) or not isinstance(options.seed, int) or options.seed < 0:
         raise InputError(f"--seed must be a non-negative integer, got {options.seed}")
     if not (isinstance(options.lr, int | float) and math.isfinite(options.lr)
@@ -357,6 +373,16 @@ def check_directory(directory: str | os.PathLike) -> Path:
         reason = error.strerror or type(error).__name__
         raise InputError(f"--save {path}: cannot write there ({reason})") from None
     return path
+
+
+@cache
+def _blas_controller():
+    """threadpoolctl's view of the loaded BLAS libraries (found once), or None without it."""
+    try:
+        from threadpoolctl import ThreadpoolController
+    except ImportError:
+        return None
+    return ThreadpoolController()
 
 
 def _as_dtype(batch: Batch, dtype: str) -> Batch:

@@ -313,3 +313,31 @@ def test_an_unwritable_save_directory_is_refused_before_training(tmp_path):
         Lab("hold", save_to=a_file / "inside", **SMALL)
     assert str(caught.value).startswith(f"--save {a_file / 'inside'}: cannot write there (")
     assert "\n" not in str(caught.value)
+
+
+def test_training_runs_on_one_blas_thread():
+    threadpoolctl = pytest.importorskip("threadpoolctl")
+    controller = threadpoolctl.ThreadpoolController()
+    if not controller.select(user_api="blas").lib_controllers:
+        pytest.skip("threadpoolctl finds no BLAS library here")
+
+    def blas_threads() -> set[int]:
+        return {info["num_threads"] for info in controller.info() if info["user_api"] == "blas"}
+
+    seen = []
+    lab = Lab("delay", models=["rnn"], **SMALL)
+    network = lab._models["rnn"].network
+    train = network.loss_and_gradient
+
+    def watched(*args):
+        seen.append(blas_threads())
+        return train(*args)
+
+    network.loss_and_gradient = watched
+    before = blas_threads()
+    with controller.limit(limits=2, user_api="blas"):
+        lab.step()
+        assert blas_threads() == {2}  # the limit ends with the step
+    assert seen == [{1}] and blas_threads() == before
+    with pytest.raises(InputError, match="--blas-threads must be a positive integer, got 0"):
+        Lab(blas_threads=0)
