@@ -71,7 +71,7 @@ class LabOptions:
     batch: int = 32
     iterations: int = 1500
     lr: float = 1e-2
-    length: int | None = None  # None: the task's default
+    length: int | None = None  # None: the task's default (copy: the blanks between)
     eval_every: int = 50
     eval_batch: int = 256
     dtype: str = "float32"
@@ -190,9 +190,10 @@ class Lab:
             model.optimiser.step(network.grads)
         model.seconds += time.perf_counter() - start
         if not finite:
-            what = "NaN" if math.isnan(loss) or math.isnan(grad_norm) else "infinite"
-            model.stopped = (f"{model.name} stopped at iteration {self.iteration}: its loss "
-                             f"became {what} (try a smaller --lr)")
+            value, what = (loss, "loss") if not math.isfinite(loss) else (grad_norm, "gradient")
+            model.stopped = (f"{model.name} stopped at iteration {self.iteration}: its {what} "
+                             f"became {'NaN' if math.isnan(value) else 'infinite'} (try a "
+                             "smaller --lr)")
             self.notices.append(model.stopped)
             model.eval_loss = self._evaluate(network)
             return [self._final(model)]

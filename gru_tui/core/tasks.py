@@ -14,8 +14,8 @@ and the lab's loss is the mean squared error over the masked-in steps (see
 - hold (D = O = 1): each step is a pulse with probability 0.3 (the ``pulses`` preset's rate),
   of a height uniform in [−1, 1], else 0; y_t = the latest pulse at or before t, 0 before
   the first; every step scored. T = --length.
-- adding (D = 2, O = 1; Hochreiter & Schmidhuber 1997, in the form of Le et al. 2015): channel
-  1 holds values uniform in [0, 1], channel 2 is 1 at exactly two steps, one uniform in the
+- adding (D = 2, O = 1; Hochreiter & Schmidhuber 1997, in its common modern form): channel 1
+  holds values uniform in [0, 1], channel 2 is 1 at exactly two steps, one uniform in the
   first ⌊T/2⌋ steps and one uniform in the rest, else 0; only the last step is scored, with
   target the sum of the two marked values. Predicting the mean, 1, scores 1/6 ≈ 0.167.
   T = --length.

@@ -108,9 +108,3 @@ def test_bad_sizes_are_refused_in_one_line(args, message):
     with pytest.raises(InputError) as caught:
         make_task(*args)
     assert str(caught.value) == message
-
-
-def test_defaults():
-    assert [make_task(name).length for name in TASKS] == [
-        TASKS[name].default_length for name in TASKS]
-    assert make_task("delay").delay == 3
