@@ -56,7 +56,6 @@ from gru_tui.engine.training import Adam, Network, clip_gradient
 from gru_tui.errors import InputError
 
 MODELS = ("rnn", "gru", "lstm")
-GATE_COUNT = {"rnn": 1, "gru": 3, "lstm": 4}
 DTYPES = ("float32", "float64")
 
 
@@ -85,7 +84,7 @@ def parameter_count(kind: str, input_size: int, hidden_size: int, output_size: i
     """What a lab model trains: g·(D·H + H·H + 2H) in the recurrent layer (PyTorch's two bias
     vectors) and O·H + O in the readout."""
     D, H, O = input_size, hidden_size, output_size  # noqa: E741
-    return GATE_COUNT[kind] * (D * H + H * H + 2 * H) + O * H + O
+    return len(CELLS[kind].GATES) * (D * H + H * H + 2 * H) + O * H + O
 
 
 def matched_hidden_sizes(models: Sequence[str], hidden: int, input_size: int,
@@ -120,13 +119,16 @@ class _Model:
 class Lab:
     """Train several models on one task, one iteration at a time (see the module docstring).
 
-    Keywords are those of :class:`LabOptions`; `save_to`, if given, is checked to be a
-    writable directory (created if missing) before anything trains, and is where
-    :meth:`save` writes by default. Bad options raise :class:`InputError`, one line.
+    Keywords are those of :class:`LabOptions`; `models` may also be one string, "rnn,gru".
+    `save_to`, if given, is checked to be a writable directory (created if missing) before
+    anything trains, and is where :meth:`save` writes by default. Bad options raise
+    :class:`InputError`, one line.
     """
 
-    def __init__(self, task: str = "adding", models: Sequence[str] = MODELS, *,
+    def __init__(self, task: str = "adding", models: Sequence[str] | str = MODELS, *,
                  save_to: str | os.PathLike | None = None, **options) -> None:
+        if isinstance(models, str):
+            models = [name.strip() for name in models.split(",") if name.strip()]
         self.options = _checked(LabOptions(task=task, models=tuple(models), **options))
         self.task: Task = make_task(self.options.task, self.options.length, self.options.delay)
         self.save_to = None if save_to is None else check_directory(save_to)

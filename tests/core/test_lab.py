@@ -98,6 +98,12 @@ def test_a_huge_learning_rate_stops_every_model_early():
     json.dumps(records, allow_nan=False)
 
 
+def test_models_come_in_the_order_given():
+    lab = Lab("hold", models="lstm, rnn", **SMALL)
+    assert lab.models == ("lstm", "rnn")
+    assert [r["model"] for r in lab.step()] == ["lstm", "rnn"]
+
+
 def test_match_params_gives_about_the_gru_count():
     sizes = matched_hidden_sizes(("rnn", "gru", "lstm"), 32, 2, 1)
     target = count("gru", 2, 32, 1)
