@@ -277,7 +277,7 @@ class Lab:
         ``bias_ih_l0``, ``bias_hh_l0``, the readout as nn.Linear's ``readout.weight``,
         ``readout.bias``) and the held-out batch as ``eval.npz`` (x, y, mask). Returns the
         paths written."""
-        from safetensors.numpy import save_file
+        from safetensors.numpy import save  # bytes: the files get the user's usual mode
 
         with self._lock:
             if directory is None and self.save_to is None:
@@ -286,7 +286,7 @@ class Lab:
             written = []
             for model in self._models.values():
                 path = folder / f"{model.name}.safetensors"
-                save_file(self._tensors(model), str(path), metadata=self._metadata(model))
+                path.write_bytes(save(self._tensors(model), metadata=self._metadata(model)))
                 written.append(path)
             path = folder / "eval.npz"
             held_out = self.held_out

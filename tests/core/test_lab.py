@@ -202,6 +202,8 @@ def test_save_writes_every_model_and_the_held_out_batch(saved):
     names = sorted(path.name for path in written)
     assert names == ["eval.npz", "gru.safetensors", "lstm.safetensors", "rnn.safetensors"]
     assert sorted(path.name for path in folder.iterdir()) == names
+    modes = {path.stat().st_mode & 0o777 for path in written}
+    assert len(modes) == 1  # the user's usual mode for every file
 
 
 @pytest.mark.parametrize("kind", ["rnn", "gru", "lstm"])
