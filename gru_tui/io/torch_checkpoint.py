@@ -30,7 +30,7 @@ under two names) is listed once, at its first name.
 Before the pickle runs it is walked opcode by opcode (``pickletools.genops``, nothing built)
 to bound its operations, its memo indices and how deeply it nests; storages are checked
 against their entries and the bytes of all of them, and of all tensors built from them,
-against :data:`~gru_tui.io.weights.MAX_FILE_BYTES` before a byte is read. Every problem is an
+against :data:`~gru_tui.io.layers.MAX_FILE_BYTES` before a byte is read. Every problem is an
 :class:`InputError` of one line naming the file and the place.
 """
 
@@ -51,7 +51,7 @@ from pathlib import Path
 import numpy as np
 
 from gru_tui.errors import InputError
-from gru_tui.io.layers import MAX_FILE_BYTES, first_line
+from gru_tui.io.layers import MAX_FILE_BYTES, first_line, size_text
 
 MAX_PICKLE_BYTES = 64 << 20
 MAX_PICKLE_OPS = 1_000_000  # ~30 per tensor; the unpickler builds at most one object each
@@ -315,8 +315,8 @@ def _open_regular(path: Path, where: str):
     elif info.st_size == 0:
         problem = f"{where} is empty"
     elif info.st_size > MAX_FILE_BYTES:
-        problem = (f"{where} is {_size_text(info.st_size)}; gru-tui reads weight files up to "
-                   f"{_size_text(MAX_FILE_BYTES)}")
+        problem = (f"{where} is {size_text(info.st_size)}; gru-tui reads weight files up to "
+                   f"{size_text(MAX_FILE_BYTES)}")
     if problem:
         os.close(fd)
         raise InputError(problem)
@@ -338,8 +338,8 @@ def _open_zip(handle, where: str) -> zipfile.ZipFile:
     """The zip, once its central directory is known to be of a size worth parsing."""
     directory = _directory_bytes(handle)
     if directory > MAX_DIRECTORY_BYTES:
-        raise InputError(f"{where}: its zip directory is {_size_text(directory)}; gru-tui "
-                         f"reads up to {_size_text(MAX_DIRECTORY_BYTES)}")
+        raise InputError(f"{where}: its zip directory is {size_text(directory)}; gru-tui "
+                         f"reads up to {size_text(MAX_DIRECTORY_BYTES)}")
     return zipfile.ZipFile(handle)
 
 
@@ -395,8 +395,8 @@ def _read_archive(archive: zipfile.ZipFile, where: str) -> dict[str, np.ndarray]
     label = f"{root}/data.pkl"
     info = entries[label]
     if info.file_size > MAX_PICKLE_BYTES:
-        raise InputError(f"{where}: {shown(label)} is {_size_text(info.file_size)}; gru-tui "
-                         f"reads pickles up to {_size_text(MAX_PICKLE_BYTES)}")
+        raise InputError(f"{where}: {shown(label)} is {size_text(info.file_size)}; gru-tui "
+                         f"reads pickles up to {size_text(MAX_PICKLE_BYTES)}")
     data = archive.read(info)  # zipfile stops at the file_size just checked
     _scan(data, f"{where}: {shown(label)}")
     unpickler = _Unpickler(data, where, entries, root)
@@ -517,9 +517,9 @@ class _Unpickler(pickle.Unpickler):
             return known
         self.declared += nbytes
         if self.declared > MAX_FILE_BYTES:
-            raise InputError(f"{self.where} declares more than {_size_text(MAX_FILE_BYTES)} "
+            raise InputError(f"{self.where} declares more than {size_text(MAX_FILE_BYTES)} "
                              "of storages; gru-tui reads weight files up to "
-                             f"{_size_text(MAX_FILE_BYTES)}")
+                             f"{size_text(MAX_FILE_BYTES)}")
         entry = self.entries.get(name)
         if entry is None:
             raise InputError(f"{self.where} refers to {shown(name)}, which the archive does "
@@ -613,9 +613,9 @@ def _materialize(archive: zipfile.ZipFile, tensors: dict[str, _Tensor], order: s
         itemsize = _check(key, tensor, where)
         decoded += math.prod(tensor.size) * itemsize
         if decoded > MAX_FILE_BYTES:
-            raise InputError(f"{where} declares more than {_size_text(MAX_FILE_BYTES)} of "
+            raise InputError(f"{where} declares more than {size_text(MAX_FILE_BYTES)} of "
                              "tensors; gru-tui reads weight files up to "
-                             f"{_size_text(MAX_FILE_BYTES)}")
+                             f"{size_text(MAX_FILE_BYTES)}")
         users[id(tensor.storage)] = users.get(id(tensor.storage), 0) + 1
     buffers: dict[int, bytes] = {}
     arrays = {}
@@ -680,7 +680,3 @@ def _array(tensor: _Tensor, data: bytes, order: str) -> np.ndarray:
     if dtype == "bfloat16":  # the upper 16 bits of a float32: widened exactly
         return (array.astype(np.uint32) << 16).view(np.float32)
     return array
-
-
-def _size_text(count: int) -> str:
-    return f"{count / 2**20:.0f} MiB" if count >= 2**20 else f"{count:,} bytes"
