@@ -42,5 +42,10 @@ def inspect(
                       f"{layer.parameters:,}")
     console = Console(highlight=False)
     console.print(table)
+    for defaults in dict.fromkeys(layer.activations_assumed for layer in layers
+                                  if layer.activations_assumed):
+        names = ", ".join(layer.name for layer in layers if layer.activations_assumed == defaults)
+        console.print(f"activations assumed: {defaults} for {names}, as the file does not say "
+                      "them; --recurrent-activation sigmoid|hard_sigmoid chooses otherwise.")
     default = next((layer for layer in layers if not layer.reverse), layers[0])
     console.print(f"--layer picks one by name or #; the default is {default.name}.")

@@ -211,11 +211,13 @@ def test_cli_inspect_and_step(cli, tmp_path):
         "reset agrees": ([*step, str(path), "--gru-reset", "before"], {}),
         "reset conflicts": ([*step, str(path), "--gru-reset", "after"], {}),
     })
+    stated = {"recurrent_activation": "sigmoid", "activations_assumed": None}
     assert json.loads(results["inspect"].stdout) == [
         {"index": 0, "name": "enc", "kind": "gru", "direction": "forward", "input_size": 3,
-         "hidden_size": 4, "convention": "reset before", "parameters": 108},
+         "hidden_size": 4, "convention": "reset before", "parameters": 108, **stated},
         {"index": 1, "name": "enc_reverse", "kind": "gru", "direction": "reverse",
-         "input_size": 3, "hidden_size": 4, "convention": "reset before", "parameters": 108},
+         "input_size": 3, "hidden_size": 4, "convention": "reset before", "parameters": 108,
+         **stated},
     ]
     assert results["table"].returncode == 0
     assert "lstm1" in results["table"].stdout and "peepholes" in results["table"].stdout
