@@ -34,7 +34,7 @@ def inspect(
         numeric = header in ("#", "D", "H", "parameters")
         header = {"direction": "dir", "parameters": "params"}.get(header, header)
         table.add_column(header, justify="right" if numeric else "left",
-                         no_wrap=True,  # names are what --layer takes
+                         no_wrap=header != "convention",  # names are what --layer takes
                          min_width=longest if header == "name" else None)
     for index, layer in enumerate(layers):
         table.add_row(str(index), layer.name, layer.kind, layer.direction,

@@ -16,6 +16,7 @@ import numpy as np
 
 from gru_tui.core.presets import PRESETS, SLIDE_C0, SLIDE_H0, preset_chunks
 from gru_tui.engine import CELLS, Cell, Trace, random_cell
+from gru_tui.engine.activations import HARD_SIGMOID
 from gru_tui.engine.trace import BLOCK
 from gru_tui.errors import InputError, SettingError
 from gru_tui.io.inputs import check_width
@@ -41,6 +42,9 @@ class Scenario:
     dtype: str = "float64"
     reset: str = "before"
     z_weights: str = "old"
+    # the GRU's and LSTM's gates: "sigmoid" or "hard_sigmoid" (a loaded Keras layer's own
+    # form); None: the weights' own, σ for random ones
+    recurrent_activation: str | None = None
     inputs: np.ndarray | None = field(default=None, repr=False)  # explicit rows [T, D]
     preset: str | None = None  # None with no inputs: the built-in example ("slides")
     steps: int | None = None
@@ -63,6 +67,9 @@ class Scenario:
             raise SettingError("{models} repeats a model: "
                                + SettingError.quote(", ".join(self.models)))
         _positive("hidden", self.hidden)
+        if self.recurrent_activation not in (None, "sigmoid", "hard_sigmoid"):
+            raise InputError(f"unknown recurrent activation {self.recurrent_activation!r}; "
+                             "choose sigmoid or hard_sigmoid")
         if self.weights:
             self._check_weights()
         _positive("steps", self.steps)
@@ -151,10 +158,14 @@ class Scenario:
     def cell(self, model: str) -> Cell:
         """One model's cell with this scenario's conventions, offsets and scale."""
         conventions = {"reset": self.reset, "z_weights": self.z_weights} if model == "gru" else {}
+        if self.recurrent_activation is not None and model != "rnn":
+            conventions["recurrent_activation"] = self.recurrent_activation
         layer = self.layer(model)
         if layer is not None:
             cell = layer.cell(self.dtype, **conventions)
         else:
+            if conventions.get("recurrent_activation") == "hard_sigmoid":
+                conventions["recurrent_activation"] = HARD_SIGMOID
             cell = random_cell(model, self.input_size, self.hidden_size, self.seed, self.dtype,
                                **conventions)
         offsets = [(gate, value) for m, gate, value in self.bias_offsets if m == model and value]

@@ -59,6 +59,8 @@ class Cell:
     # True for a layer loaded from a file that runs from the last input to the first
     # (PyTorch's _reverse direction): its caller feeds it xs[::-1].
     reverse: bool = False
+    # the function of the σ gates (GatedCell); the simple RNN has none, and keeps σ here
+    recurrent_activation: str = SIGMOID
 
     def __init__(
         self,

@@ -10,6 +10,7 @@ from rich.table import Table
 from rich.text import Text
 
 from gru_tui.core.worked import worked_example
+from gru_tui.engine.activations import RECURRENT_ACTIVATIONS, SIGMOID
 from gru_tui.render.theme import MODEL_TITLES, role_text, vector_info
 
 if TYPE_CHECKING:
@@ -29,15 +30,20 @@ def worked_model(explorer: Explorer, model: str) -> Group:
     """One model's computation for the explorer's unit and step."""
     ex = explorer
     trace = ex.traces[model]
-    gates, states = worked_example(trace, ex.t, ex.unit)
+    works, states = worked_example(trace, ex.t, ex.unit)
     parts: list = [Text(f" {MODEL_TITLES[model]} ", style="bold reverse")]
+    gates = trace.cell.recurrent_activation
+    if gates != SIGMOID:  # a hard sigmoid: say which
+        activation = RECURRENT_ACTIVATIONS[gates]
+        parts.append(Text(f"{activation.symbol}(a) = {activation.formula}   "
+                          f"({activation.origin})", style="italic"))
     h_prev = ", ".join(f"{v:.4f}" for v in trace["h_prev"][ex.t])
     parts.append(Text(f"h_t-1 = [{h_prev}]"))
     if model == "lstm":
         c_prev = ", ".join(f"{v:.4f}" for v in trace["c_prev"][ex.t])
         parts.append(Text(f"C_t-1 = [{c_prev}]"))
     z = getattr(trace.cell, "z_weights", "old")
-    for k, work in enumerate(gates, start=1):
+    for k, work in enumerate(works, start=1):
         info = vector_info(model, work.key)
         parts.append(Text(""))
         parts.append(Text.assemble((f"Step {k}: {info.name} {info.symbol}", "bold"),

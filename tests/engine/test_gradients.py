@@ -346,7 +346,7 @@ def torch_gate_function(torch, cell):
             "hard_sigmoid_keras2": lambda a: torch.clamp(0.2 * a + 0.5, 0.0, 1.0),
             # relu6(a + 3) / 6; not F.hardsigmoid, whose float64 slope is float32's 1/6
             "hard_sigmoid_keras3": lambda a: torch.clamp(a + 3.0, 0.0, 6.0) / 6.0,
-            }[getattr(cell, "recurrent_activation", "sigmoid")]
+            }[cell.recurrent_activation]
 
 
 def torch_equations(torch, cell, h0, c0):
