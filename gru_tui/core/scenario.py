@@ -96,10 +96,13 @@ class Scenario:
             raise InputError(
                 f"recurrent weight scale must be 0 or more, got {self.recurrent_scale}"
             )
-        weight_bytes = 4 * H * (self.input_size + H + 2) * 8
+        # every model's W, U, b_i and b_h in float64, all of them, before any is drawn
+        gates = sum(len(CELLS[model].GATES) for model in self.models)
+        weight_bytes = gates * H * (self.input_size + H + 2) * 8
         if weight_bytes > MAX_WEIGHT_BYTES:
-            raise SettingError(f"{{hidden}} {H} needs {weight_bytes / 2**30:.0f} GiB of "
-                               "weights; gru-tui stops at 1 GiB")
+            raise SettingError(f"{{hidden}} {H} needs {weight_bytes / 2**30:.1f} GiB of weights "
+                               f"for {SettingError.quote(', '.join(self.models))}; gru-tui "
+                               "stops at 1 GiB")
 
     def _check_weights(self) -> None:
         """Loaded layers are the models, one each (the CLI checks its other options)."""

@@ -31,8 +31,9 @@ to hard_sigmoid.
 
 Nothing outside the file is ever opened: before anything else every link of the HDF5 tree is
 checked (soft and external links, and datasets stored elsewhere, are refused wherever they
-sit); groups are walked once each, within the walk's time bound, and the tensors read count
-against the file's budget (:class:`~gru_tui.io.layers.FileBudget`) before they are read.
+sit); groups are walked once each, within the walk's time bound, and the declared sizes of
+every layer's tensors are summed against the file's budget
+(:class:`~gru_tui.io.layers.FileBudget`) before any is read.
 """
 
 from __future__ import annotations
@@ -43,6 +44,7 @@ import re
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 
@@ -69,6 +71,17 @@ MAX_CONFIG_BYTES = 16 << 20
 CHUNK_BYTES = 1 << 20  # a zip member is unpacked this much at a time
 MAX_DEPTH = 64  # groups nested in groups: Keras writes a handful
 HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
+
+
+class Found(NamedTuple):
+    """A recurrent layer as the walk finds it, before its tensors are read."""
+
+    name: str
+    where: str  # its group in the file
+    tensors: dict[str, tuple[str, object]]  # role → (label, h5py dataset)
+    config: dict | None  # its entry in the model's config
+    kind: str | None  # from its cell's name, if that says
+    reverse: bool | None  # None: from the config's go_backwards
 
 
 @dataclass(frozen=True)
@@ -137,10 +150,12 @@ def read_keras_layers(path: Path) -> list[Layer]:
             _check_links(path, handle, budget)
             if "layer_names" in handle.attrs or "model_weights" in handle:
                 writer = Writer.of(handle.attrs.get("keras_version"), 2)
-                layers = _legacy_layers(path, handle, budget, writer)
+                found = _legacy_layers(path, handle)
             else:
                 writer = Writer.of(version, 3)
-                layers = _keras3_layers(path, handle, configs, budget, writer)
+                found = _keras3_layers(path, handle, configs, budget)
+            _reserve(path, found, budget)
+            layers = [_build(path, item, writer) for item in found]
     except InputError:
         raise
     except Exception as error:
@@ -264,11 +279,11 @@ def _natural(name: str) -> list:
     return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", name)]
 
 
-def _keras3_layers(path: Path, handle, configs: dict[str, dict], budget: FileBudget,
-                   writer: Writer) -> list[Layer]:
+def _keras3_layers(path: Path, handle, configs: dict[str, dict],
+                   budget: FileBudget) -> list[Found]:
     import h5py
 
-    layers: list[Layer] = []
+    layers: list[Found] = []
     seen: set = set()  # groups already walked: a group linked twice is walked once
 
     def name_of(group, fallback: str) -> str:
@@ -305,12 +320,12 @@ def _keras3_layers(path: Path, handle, configs: dict[str, dict], budget: FileBud
                         not config.get("backward_layer") else config.get("backward_layer"))
                     layers.append(_keras3_layer(path, inner, f"{at}/{half}",
                                                 f"{parent}{wrapper}/{name}", inner_config,
-                                                reverse, budget, writer))
+                                                reverse))
             elif "cell" in child and isinstance(child["cell"], h5py.Group) \
                     and "vars" in child["cell"]:
                 name = name_of(child, key)
                 layers.append(_keras3_layer(path, child, at, parent + name,
-                                            configs.get(name), None, budget, writer))
+                                            configs.get(name), None))
             elif key == "layers":  # a model's list of layers: no name of its own
                 visit(child, f"{at}/", parent)
             elif key not in ("vars", "optimizer", "metrics"):  # a nested model, a subclassed
@@ -320,14 +335,14 @@ def _keras3_layers(path: Path, handle, configs: dict[str, dict], budget: FileBud
     return _in_model_order(layers, configs)
 
 
-def _in_model_order(layers: list[Layer], configs: dict[str, dict]) -> list[Layer]:
+def _in_model_order(layers: list[Found], configs: dict[str, dict]) -> list[Found]:
     """The layers in config.json's order when there is one (h5py lists groups by name)."""
     order = {name: k for k, name in enumerate(configs)}
     return sorted(layers, key=lambda layer: order.get(layer.name.split("/")[0], len(order)))
 
 
 def _keras3_layer(path: Path, group, where: str, name: str, config: dict | None,
-                  reverse: bool | None, budget: FileBudget, writer: Writer) -> Layer:
+                  reverse: bool | None) -> Found:
     cell_vars = group["cell"]["vars"]
     hint = cell_vars.attrs.get("name")
     if isinstance(hint, bytes):
@@ -341,7 +356,7 @@ def _keras3_layer(path: Path, group, where: str, name: str, config: dict | None,
         raise InputError(f"{path}: {where}/cell/vars/{extra[0]} is an unexpected tensor; "
                          "gru-tui reads kernel, recurrent_kernel and bias")
     kind = CELL_KINDS.get(hint) if isinstance(hint, str) else None
-    return _build(path, name, where, tensors, config, kind, reverse, budget, writer)
+    return Found(name, where, tensors, config, kind, reverse)
 
 
 # -- Keras 2 (and Keras 3's legacy saver): layer_names / weight_names ------------------------
@@ -352,7 +367,7 @@ def _strings(values) -> list[str]:
             for v in np.asarray(values).ravel()]
 
 
-def _legacy_layers(path: Path, handle, budget: FileBudget, writer: Writer) -> list[Layer]:
+def _legacy_layers(path: Path, handle) -> list[Found]:
     import h5py
 
     configs: dict[str, dict] = {}
@@ -363,7 +378,7 @@ def _legacy_layers(path: Path, handle, budget: FileBudget, writer: Writer) -> li
     root = handle.get("model_weights", handle)
     if not isinstance(root, h5py.Group) or "layer_names" not in root.attrs:
         raise InputError(f"{path} is an HDF5 file without Keras layer_names")
-    layers: list[Layer] = []
+    layers: list[Found] = []
     for layer_name in _strings(root.attrs["layer_names"]):
         group = root.get(layer_name)
         if not isinstance(group, h5py.Group):
@@ -412,24 +427,32 @@ def _legacy_layers(path: Path, handle, budget: FileBudget, writer: Writer) -> li
             kind = KINDS.get((layer_config or {}).get("class_name"))
             cell_name = re.sub(r"_\d+$", "", cells.get(owner, ""))
             kind = kind or CELL_KINDS.get(cell_name)
-            layers.append(_build(path, name, layer_name, by_owner[owner], layer_config, kind,
-                                 reverse, budget, writer))
+            layers.append(Found(name, layer_name, by_owner[owner], layer_config, kind,
+                                reverse))
     return layers
 
 
 # -- one layer ----------------------------------------------------------------------------
 
 
-def _read(path: Path, label: str, dataset, budget: FileBudget) -> np.ndarray:
-    """A dataset as an array, checked before reading (dtype, its size against the file's
-    budget) and after (values)."""
+def _reserve(path: Path, found: list[Found], budget: FileBudget) -> None:
+    """Every tensor of every layer a dataset of floats, and the sum of their declared sizes
+    within the file's budget: checked before any is read."""
     import h5py
 
-    if not isinstance(dataset, h5py.Dataset):
-        raise InputError(f"{path}: {label} is not a tensor")
-    if dataset.dtype.kind != "f":
-        raise InputError(f"{path}: {label} holds {dataset.dtype} values, expected floats")
-    budget.take(dataset.size * dataset.dtype.itemsize, f"{label} of shape {dataset.shape}")
+    for layer in found:
+        for label, dataset in layer.tensors.values():
+            if not isinstance(dataset, h5py.Dataset):
+                raise InputError(f"{path}: {label} is not a tensor")
+            if dataset.dtype.kind != "f":
+                raise InputError(f"{path}: {label} holds {dataset.dtype} values, expected "
+                                 "floats")
+            budget.take(dataset.size * dataset.dtype.itemsize,
+                        f"{label} of shape {dataset.shape}")
+
+
+def _read(path: Path, label: str, dataset) -> np.ndarray:
+    """A dataset as an array (its size already reserved), its values checked."""
     try:
         array = np.asarray(dataset[()])
     except Exception as error:
@@ -438,11 +461,10 @@ def _read(path: Path, label: str, dataset, budget: FileBudget) -> np.ndarray:
     return array
 
 
-def _build(path: Path, name: str, where: str, found: dict[str, tuple[str, object]],
-           config: dict | None, kind: str | None, reverse: bool | None, budget: FileBudget,
-           writer: Writer) -> Layer:
+def _build(path: Path, layer: Found, writer: Writer) -> Layer:
     """One layer; `reverse` None: from the config's go_backwards (a Bidirectional's halves
     say their own direction, their go_backwards being how Keras runs the backward one)."""
+    name, where, found, config, kind, reverse = layer
     options = config.get("config", {}) if isinstance(config, dict) else {}
     if not isinstance(options, dict):
         options = {}
@@ -453,8 +475,7 @@ def _build(path: Path, name: str, where: str, found: dict[str, tuple[str, object
         if role not in found:
             raise InputError(f"{path}: layer {name} has no {role} ({where})")
     labels = {role: label for role, (label, _) in found.items()}
-    arrays = {role: _read(path, label, dataset, budget)
-              for role, (label, dataset) in found.items()}
+    arrays = {role: _read(path, label, dataset) for role, (label, dataset) in found.items()}
     kernel, recurrent = arrays["kernel"], arrays["recurrent_kernel"]
     if kernel.ndim != 2:
         raise InputError(f"{path}: {labels['kernel']} has shape {kernel.shape}, expected "

@@ -161,9 +161,9 @@ class FileBudget:
         """Count `nbytes` more, refused beyond the bound."""
         self.used += nbytes
         if self.used > MAX_TENSOR_BYTES:
-            raise InputError(f"{self.path}: {what} brings the tensors read to "
+            raise InputError(f"{self.path}: {what} brings the file's tensors to "
                              f"{size_text(self.used)}; gru-tui reads up to "
-                             f"{size_text(MAX_TENSOR_BYTES)} of tensors from a file")
+                             f"{size_text(MAX_TENSOR_BYTES)} of tensors from one file")
 
     def check_time(self) -> None:
         """Refused once the walk has taken longer than its bound."""
