@@ -178,7 +178,8 @@ def _check_links(path: Path, handle, budget: FileBudget) -> None:
 
     def check(name: str, link) -> str | None:
         nonlocal problem
-        budget.check_time()
+        if budget.expired():  # an exception raised in here would not come out as it is
+            return "out of time"
         if isinstance(link, h5py.ExternalLink):
             problem = f"{name} is an external link to {link.filename}:{link.path}"
         elif isinstance(link, h5py.SoftLink):
@@ -192,6 +193,7 @@ def _check_links(path: Path, handle, budget: FileBudget) -> None:
         return problem or None  # anything but None ends the walk
 
     handle.visititems_links(check)
+    budget.check_time()
     if problem:
         raise InputError(f"{path}: {problem}, which gru-tui does not follow")
 

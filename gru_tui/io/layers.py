@@ -165,9 +165,12 @@ class FileBudget:
                              f"{size_text(self.used)}; gru-tui reads up to "
                              f"{size_text(MAX_TENSOR_BYTES)} of tensors from one file")
 
+    def expired(self) -> bool:
+        return time.monotonic() > self.deadline
+
     def check_time(self) -> None:
         """Refused once the walk has taken longer than its bound."""
-        if time.monotonic() > self.deadline:
+        if self.expired():
             raise InputError(f"{self.path}: walking its structure took more than "
                              f"{WALK_SECONDS:g} s; gru-tui gives up there")
 

@@ -109,6 +109,18 @@ def write_keras_archive(path, layers, config=None, weights_bytes=None, members=N
     return path
 
 
+def claim_size(path, member: str, size: int) -> None:
+    """Patch the central directory so `member` says it unpacks to `size` bytes."""
+    data = bytearray(path.read_bytes())
+    at = data.find(b"PK\x01\x02")
+    while at >= 0:
+        name_length = int.from_bytes(data[at + 28:at + 30], "little")
+        if data[at + 46:at + 46 + name_length].decode() == member:
+            data[at + 24:at + 28] = size.to_bytes(4, "little")
+        at = data.find(b"PK\x01\x02", at + 4)
+    path.write_bytes(bytes(data))
+
+
 def write_keras2_h5(path, layers, whole_model=True, config=None, suffix=":0",
                     keras_version="2.15.0", cell_level=True):
     """`layers`: (kind, name, arrays), ("bidirectional", name, (kind, fwd, bwd)) or

@@ -196,18 +196,6 @@ def test_member_size_is_checked_before_reading(tmp_path, monkeypatch):
 # -- the bad-file matrix, through the real command ------------------------------------------
 
 
-def claim_size(path: Path, member: str, size: int) -> None:
-    """Patch the central directory so `member` says it unpacks to `size` bytes."""
-    data = bytearray(path.read_bytes())
-    at = data.find(b"PK\x01\x02")
-    while at >= 0:
-        name_length = int.from_bytes(data[at + 28:at + 30], "little")
-        if data[at + 46:at + 46 + name_length].decode() == member:
-            data[at + 24:at + 28] = size.to_bytes(4, "little")
-        at = data.find(b"PK\x01\x02", at + 4)
-    path.write_bytes(bytes(data))
-
-
 def bad_files(tmp_path: Path) -> dict[str, tuple[Path, list[str]]]:
     files: dict[str, tuple[Path, list[str]]] = {}
     good = kf.weights("gru", 3, 4)
@@ -237,7 +225,7 @@ def bad_files(tmp_path: Path) -> dict[str, tuple[Path, list[str]]]:
     add("zip without weights", kf.write_keras_archive(tmp_path / "noweights.keras", None,
                                                       config), "without model.weights.h5")
     huge = kf.write_keras_archive(tmp_path / "huge.keras", [("gru", "enc", good)], config)
-    claim_size(huge, "model.weights.h5", 0x7FFF0000)
+    kf.claim_size(huge, "model.weights.h5", 0x7FFF0000)
     add("huge member", huge, "model.weights.h5 unpacks to 2048 MiB", "up to 1024 MiB")
     wrong = [good[0], np.zeros((4, 10), np.float32), good[2]]
     add("wrong shape", kf.write_keras_archive(tmp_path / "wrong.keras", [("gru", "enc", wrong)],
