@@ -75,10 +75,15 @@ class GateActivation:
     name: str  # the engine's name, a cell's ``recurrent_activation``
     symbol: str  # in formulas: "σ", "hard σ"
     formula: str  # its definition, in the pre-activation a
-    origin: str  # who defines it so
     into: Callable[[np.ndarray, np.ndarray], np.ndarray]  # f(x, out) → out
+    framework: str = ""  # whose hard_sigmoid it is: "Keras 2", "Keras 3"
     slope: float | None = None
     edge: float | None = None
+
+    @property
+    def origin(self) -> str:
+        """What it is, in words: "Keras 2's hard_sigmoid", "the logistic sigmoid"."""
+        return f"{self.framework}'s hard_sigmoid" if self.framework else "the logistic sigmoid"
 
     def __call__(self, x: np.ndarray | float) -> np.ndarray:
         """The function of any finite array (float32 stays float32, anything else float64)."""
@@ -92,12 +97,11 @@ class GateActivation:
 SIGMOID = "sigmoid"
 RECURRENT_ACTIVATIONS: dict[str, GateActivation] = {
     activation.name: activation for activation in (
-        GateActivation(SIGMOID, "σ", "1 / (1 + e^(−a))", "the logistic sigmoid",
-                       sigmoid_into),
+        GateActivation(SIGMOID, "σ", "1 / (1 + e^(−a))", sigmoid_into),
         GateActivation("hard_sigmoid_keras2", "hard σ", "clip(0.2·a + 0.5, 0, 1)",
-                       "Keras 2's hard_sigmoid", hard_sigmoid_keras2_into, 0.2, 2.5),
+                       hard_sigmoid_keras2_into, "Keras 2", 0.2, 2.5),
         GateActivation("hard_sigmoid_keras3", "hard σ", "relu6(a + 3) / 6",
-                       "Keras 3's hard_sigmoid", hard_sigmoid_keras3_into, 1 / 6, 3.0),
+                       hard_sigmoid_keras3_into, "Keras 3", 1 / 6, 3.0),
     )
 }
 # What "hard_sigmoid" means where no Keras 3 file says otherwise (`--recurrent-activation`

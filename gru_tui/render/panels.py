@@ -29,7 +29,8 @@ def status_line(explorer: Explorer, playing: str = "") -> Text:
     for gates in dict.fromkeys(ex.traces[model].cell.recurrent_activation
                                for model in ex.visible):
         if gates != SIGMOID:
-            parts.append(Text(f" │ gates: {RECURRENT_ACTIVATIONS[gates].origin}"))
+            activation = RECURRENT_ACTIVATIONS[gates]
+            parts.append(Text(f" │ {activation.framework} {activation.symbol}"))
     source = (f"example {sc.example}" if sc.example
               else ex.traces[ex.visible[0]].cell.source)
     parts.append(Text(f" │ {sc.dtype} │ {source}"))
