@@ -101,7 +101,12 @@ def read_onnx_layers(path: Path) -> list[Layer]:
         raise InputError(f"{path} is not a readable ONNX model ({first_line(error)})"
                          ) from None
     reader = _Reader(path, model)
-    reader.walk(model.graph, None, "", 0)
+    try:
+        reader.walk(model.graph, None, "", 0)
+    except InputError:
+        raise
+    except Exception as error:  # a damaged protobuf: names that are not text, and such
+        raise InputError(f"{path} cannot be read ({first_line(error)})") from None
     if not reader.layers:
         raise InputError(reader.nothing_found(model))
     return reader.layers
@@ -127,18 +132,19 @@ class _Reader:
         scope = _Scope(graph, parent)
         for k, node in enumerate(graph.node):
             self.budget.check_time()
-            label = prefix + (node.name or f"node{k}")
-            self.ops.add(node.op_type)
-            if node.op_type in KINDS and node.domain in DOMAINS:
+            label, op = prefix + (_text(node.name) or f"node{k}"), _text(node.op_type)
+            self.ops.add(op)
+            if op in KINDS and node.domain in DOMAINS:
                 self.layers.extend(self.node_layers(node, label, scope))
-            elif any(op in node.op_type for op in KINDS):
-                self.foreign.add(f"{node.domain}.{node.op_type}")
+            elif any(kind in op for kind in KINDS):
+                self.foreign.add(f"{_text(node.domain)}.{op}")
             for attribute in node.attribute:
+                at = f"{label}/{_text(attribute.name)}"
                 if attribute.type == AttributeProto.GRAPH:
-                    self.walk(attribute.g, scope, f"{label}/{attribute.name}/", depth + 1)
+                    self.walk(attribute.g, scope, f"{at}/", depth + 1)
                 elif attribute.type == AttributeProto.GRAPHS:
                     for n, subgraph in enumerate(attribute.graphs):
-                        self.walk(subgraph, scope, f"{label}/{attribute.name}[{n}]/", depth + 1)
+                        self.walk(subgraph, scope, f"{at}[{n}]/", depth + 1)
 
     def nothing_found(self, model) -> str:
         """Why no layer was read: what the model holds instead."""
@@ -258,6 +264,11 @@ class _Reader:
                 initial_c=None if c0 is None else c0[d],
             ))
         return layers
+
+
+def _text(value: str | bytes) -> str:
+    """A name from the protobuf: bytes when the file's are not valid UTF-8."""
+    return value.decode("utf-8", errors="replace") if isinstance(value, bytes) else value
 
 
 def _attributes(where: str, node, opset: int) -> dict:

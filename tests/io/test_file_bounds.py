@@ -408,3 +408,34 @@ def test_every_attribute_of_any_other_type_is_refused(op, data):
         with pytest.raises(InputError, match=f"attribute {name} is a "
                                              f"{AttributeProto.AttributeType.Name(given_type)}"):
             read_layers(path)
+
+
+FIXTURES = Path(__file__).parent.parent / "fixtures"
+FRAMEWORK_FILES = sorted(path.name for path in FIXTURES.iterdir()
+                         if not path.name.endswith((".py", ".expected.npz")))
+
+
+@settings(max_examples=150, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.sampled_from(FRAMEWORK_FILES), st.data())
+def test_damaged_framework_files_give_layers_or_one_input_error(monkeypatch, tmp_path, name,
+                                                                data):
+    """Files the frameworks wrote, with 3 bytes inserted, flipped or set to a huge number
+    (issue 11: a 3-byte insertion used 3.3 GB): layers, or an InputError. The budget is
+    lowered to 64 MiB here, so a mutant that gets past it cannot take this process far."""
+    monkeypatch.setattr(io_layers, "MAX_TENSOR_BYTES", 64 << 20)
+    raw = bytearray((FIXTURES / name).read_bytes())
+    at = data.draw(st.integers(0, len(raw) - 4))
+    how = data.draw(st.sampled_from(["insert", "flip", "huge"]))
+    if how == "insert":
+        raw[at:at] = data.draw(st.binary(min_size=3, max_size=3))
+    elif how == "flip":
+        raw[at] ^= 1 << data.draw(st.integers(0, 7))
+    else:
+        raw[at:at + 4] = data.draw(st.sampled_from([b"\xff\xff\xff\x7f", b"\x00\x00\x00\x40"]))
+    path = tmp_path / name
+    path.write_bytes(bytes(raw))
+    try:
+        read_layers(path)
+    except InputError as error:
+        assert len(str(error).splitlines()) == 1
