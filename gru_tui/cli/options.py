@@ -186,7 +186,7 @@ class RunOptions:
 
     def _check_against(self, layer, models: tuple[str, ...]) -> None:
         """Options that would contradict what a loaded layer fixes."""
-        from gru_tui.io.layers import activation_text
+        from gru_tui.engine.activations import RECURRENT_ACTIVATIONS
 
         where = f"layer {layer.name}"
         if models and models != (layer.kind,):
@@ -209,7 +209,7 @@ class RunOptions:
             raise InputError(f"--recurrent-activation {self.recurrent_activation.value} "
                              f"conflicts with the weights: {layer.framework}'s "
                              f"{layer.kind.upper()} {layer.name} gates run "
-                             f"{activation_text(layer.recurrent_activation)}")
+                             f"{RECURRENT_ACTIVATIONS[layer.recurrent_activation].origin}")
         if layer.kind == "gru" and self.z_weights is not None and self.z_weights.value != "old":
             raise InputError(f"--z-weights {self.z_weights.value} conflicts with the weights: "
                              f"{layer.framework}'s update gate weights the old state")

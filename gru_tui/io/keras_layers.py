@@ -48,14 +48,13 @@ from typing import NamedTuple
 
 import numpy as np
 
-from gru_tui.engine.activations import SIGMOID
+from gru_tui.engine.activations import RECURRENT_ACTIVATIONS, SIGMOID
 from gru_tui.engine.gates import KIND_BY_GATE_COUNT, TABLES, gate_count
 from gru_tui.errors import InputError
 from gru_tui.io.layers import (
     MAX_FILE_BYTES,
     FileBudget,
     Layer,
-    activation_text,
     check_values,
     check_zip_member,
     first_line,
@@ -535,7 +534,7 @@ def _build(path: Path, layer: Found, writer: Writer) -> Layer:
         recurrent_activation, assumed = _activations(path, name, kind, options, writer)
     notes = [{"gru": f"reset {reset}", "lstm": "standard", "rnn": "tanh"}[kind]]
     if recurrent_activation != SIGMOID:
-        notes.append(activation_text(recurrent_activation))
+        notes.append(RECURRENT_ACTIVATIONS[recurrent_activation].origin)
     if cudnn:
         notes.append(next(cls for cls, cudnn_kind in CUDNN_KINDS.items() if cudnn_kind == kind))
     return Layer(

@@ -12,14 +12,14 @@ from pathlib import Path
 
 import numpy as np
 
-from gru_tui.engine.activations import HARD_SIGMOID, RECURRENT_ACTIVATIONS, SIGMOID
+from gru_tui.engine.activations import HARD_SIGMOID, SIGMOID
 from gru_tui.engine.cells import CELLS, Cell
 from gru_tui.engine.gates import ONNX_PEEPHOLES, PEEPHOLES, TABLES, rows_in_order
 from gru_tui.errors import InputError
 
 MAX_FILE_BYTES = 1 << 30
 MAX_TENSOR_BYTES = 1 << 30  # all the tensors decoded from one file, together
-WALK_SECONDS = 20.0  # walking one file's structure (groups, graphs, folded constants)
+WALK_SECONDS = 10.0  # walking one file's structure (groups, graphs, folded constants)
 
 
 @dataclass(frozen=True, eq=False)
@@ -140,11 +140,6 @@ def check_file(path: Path) -> tuple[int, bytes]:
         raise InputError(f"{path} is {size_text(size)}; gru-tui reads weight files up to "
                          f"{size_text(MAX_FILE_BYTES)}")
     return size, head
-
-
-def activation_text(name: str) -> str:
-    """A recurrent activation as conventions show it: "Keras 2's hard_sigmoid"."""
-    return RECURRENT_ACTIVATIONS[name].origin
 
 
 class FileBudget:

@@ -30,11 +30,10 @@ def worked_model(explorer: Explorer, model: str) -> Group:
     """One model's computation for the explorer's unit and step."""
     ex = explorer
     trace = ex.traces[model]
-    works, states = worked_example(trace, ex.t, ex.unit)
+    gates, states = worked_example(trace, ex.t, ex.unit)
     parts: list = [Text(f" {MODEL_TITLES[model]} ", style="bold reverse")]
-    gates = trace.cell.recurrent_activation
-    if gates != SIGMOID:  # a hard sigmoid: say which
-        activation = RECURRENT_ACTIVATIONS[gates]
+    if trace.cell.recurrent_activation != SIGMOID:  # a hard sigmoid: say which
+        activation = RECURRENT_ACTIVATIONS[trace.cell.recurrent_activation]
         parts.append(Text(f"{activation.symbol}(a) = {activation.formula}   "
                           f"({activation.origin})", style="italic"))
     h_prev = ", ".join(f"{v:.4f}" for v in trace["h_prev"][ex.t])
@@ -43,7 +42,7 @@ def worked_model(explorer: Explorer, model: str) -> Group:
         c_prev = ", ".join(f"{v:.4f}" for v in trace["c_prev"][ex.t])
         parts.append(Text(f"C_t-1 = [{c_prev}]"))
     z = getattr(trace.cell, "z_weights", "old")
-    for k, work in enumerate(works, start=1):
+    for k, work in enumerate(gates, start=1):
         info = vector_info(model, work.key)
         parts.append(Text(""))
         parts.append(Text.assemble((f"Step {k}: {info.name} {info.symbol}", "bold"),
