@@ -29,8 +29,9 @@ def load(path, layer=None, dtype="float64", **conventions):
 
     `layer` is a name or an index as `gru-tui inspect` lists them; the default is the first
     forward layer. A reverse layer (``cell.reverse``) runs from the last input to the first:
-    feed it ``xs[::-1]``. A GRU runs with its framework's reset placement; `conventions`
-    (reset=…, z_weights=…) override it.
+    feed it ``xs[::-1]``. A GRU runs with its framework's reset placement, a GRU's or LSTM's
+    gates with the file's recurrent activation; `conventions` (reset=…, z_weights=…,
+    recurrent_activation="sigmoid" or "hard_sigmoid", the file's Keras' form) override them.
     """
     from gru_tui.io.weights import load_layer
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import resource
 import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
@@ -58,17 +59,28 @@ def cli_env(env: dict[str, str] | None = None) -> dict[str, str]:
 
 
 def run_cli(*args: str, stdin: str | bytes | None = None, env: dict[str, str] | None = None,
-            cwd=None) -> Result:
-    """`python -m gru_tui ARGS`, with stdin closed unless given."""
+            cwd=None, address_space: int | None = None, prefix: tuple[str, ...] = (),
+            timeout: float = 300) -> Result:
+    """`python -m gru_tui ARGS`, with stdin closed unless given.
+
+    `address_space` caps the process's memory (RLIMIT_AS, bytes), so a run that would take
+    gigabytes fails with MemoryError instead of taking the machine; `prefix` runs it under
+    another command (strace …).
+    """
     data = stdin.encode() if isinstance(stdin, str) else stdin
+
+    def limit() -> None:
+        resource.setrlimit(resource.RLIMIT_AS, (address_space, address_space))
+
     completed = subprocess.run(
-        [sys.executable, "-m", "gru_tui", *args],
+        [*prefix, sys.executable, "-m", "gru_tui", *args],
         input=data,
         stdin=subprocess.DEVNULL if data is None else None,
         capture_output=True,
         env=cli_env(env),
         cwd=cwd,
-        timeout=300,  # a guard against a hang, not a speed test
+        timeout=timeout,  # a guard against a hang, not a speed test
+        preexec_fn=None if address_space is None else limit,
     )
     return Result(tuple(args), completed.returncode, completed.stdout.decode("utf-8"),
                   completed.stderr.decode("utf-8", errors="replace"))

@@ -34,7 +34,7 @@ def inspect(
         numeric = header in ("#", "D", "H", "parameters")
         header = {"direction": "dir", "parameters": "params"}.get(header, header)
         table.add_column(header, justify="right" if numeric else "left",
-                         no_wrap=True,  # names are what --layer takes
+                         no_wrap=header != "convention",  # names are what --layer takes
                          min_width=longest if header == "name" else None)
     for index, layer in enumerate(layers):
         table.add_row(str(index), layer.name, layer.kind, layer.direction,
@@ -42,5 +42,10 @@ def inspect(
                       f"{layer.parameters:,}")
     console = Console(highlight=False)
     console.print(table)
+    for defaults in dict.fromkeys(layer.activations_assumed for layer in layers
+                                  if layer.activations_assumed):
+        names = ", ".join(layer.name for layer in layers if layer.activations_assumed == defaults)
+        console.print(f"activations assumed: {defaults} for {names}, as the file does not say "
+                      "them; --recurrent-activation sigmoid|hard_sigmoid chooses otherwise.")
     default = next((layer for layer in layers if not layer.reverse), layers[0])
     console.print(f"--layer picks one by name or #; the default is {default.name}.")

@@ -44,6 +44,11 @@ class DType(StrEnum):
     float32 = "float32"
 
 
+class RecurrentActivation(StrEnum):
+    sigmoid = "sigmoid"
+    hard_sigmoid = "hard_sigmoid"
+
+
 MODELS_HELP = "gru, lstm or rnn; repeat or comma-separate. \\[default: gru, lstm]"
 INPUTS_HELP = ('Rows of x_t: inline "0.5,-0.3,0.8;0.1,0.2,0.3", a JSON array of rows, '
                "a .json/.csv/.npy file, or - for stdin.")
@@ -78,6 +83,11 @@ class RunOptions:
         "the new one (Olah, Wikipedia). \\[default: old]")] = None
     dtype: Annotated[DType | None, typer.Option(
         "--dtype", help="Floating-point precision. \\[default: float64]")] = None
+    recurrent_activation: Annotated[RecurrentActivation | None, typer.Option(
+        "--recurrent-activation", help="The GRU's and LSTM's gates: the logistic sigmoid, or "
+        "Keras' hard_sigmoid (a Keras 3 file's relu6(a + 3)/6, else Keras 2's clip(0.2·a + "
+        "0.5, 0, 1)). For weights whose file does not say. \\[default: the weights' own, "
+        "else sigmoid]")] = None
     weights: Annotated[str | None, typer.Option(
         "--weights", "-w", help="A PyTorch state dict (.safetensors, .npz, or torch.save's .pt, "
         ".pth, .bin, .ckpt), an ONNX model (.onnx) or a Keras file (.keras, .weights.h5, Keras 2 "
@@ -162,6 +172,7 @@ class RunOptions:
             dtype=(self.dtype or DType.float64).value,
             reset=reset,
             z_weights=z,
+            recurrent_activation=self.recurrent_activation and self.recurrent_activation.value,
             bias_offsets=keep_gates_open(z) if self.keep_gates else (),
             recurrent_scale=1.0 if self.u_scale is None else self.u_scale,
             weights=loaded,
@@ -175,6 +186,8 @@ class RunOptions:
 
     def _check_against(self, layer, models: tuple[str, ...]) -> None:
         """Options that would contradict what a loaded layer fixes."""
+        from gru_tui.engine.activations import RECURRENT_ACTIVATIONS
+
         where = f"layer {layer.name}"
         if models and models != (layer.kind,):
             raise InputError(f"--model {','.join(models)} conflicts with the weights: {where} "
@@ -190,6 +203,13 @@ class RunOptions:
             raise InputError(f"--gru-reset {self.gru_reset.value} conflicts with the weights: "
                              f"{layer.framework}'s GRU {layer.name} places the reset gate "
                              f"{layer.reset} U_n")
+        if self.recurrent_activation is not None and layer.kind != "rnn" \
+                and not layer.activations_assumed and layer.gate_activation(
+                    self.recurrent_activation.value) != layer.recurrent_activation:
+            raise InputError(f"--recurrent-activation {self.recurrent_activation.value} "
+                             f"conflicts with the weights: {layer.framework}'s "
+                             f"{layer.kind.upper()} {layer.name} gates run "
+                             f"{RECURRENT_ACTIVATIONS[layer.recurrent_activation].origin}")
         if layer.kind == "gru" and self.z_weights is not None and self.z_weights.value != "old":
             raise InputError(f"--z-weights {self.z_weights.value} conflicts with the weights: "
                              f"{layer.framework}'s update gate weights the old state")

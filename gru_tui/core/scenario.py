@@ -16,6 +16,7 @@ import numpy as np
 
 from gru_tui.core.presets import PRESETS, SLIDE_C0, SLIDE_H0, preset_chunks
 from gru_tui.engine import CELLS, Cell, Trace, random_cell
+from gru_tui.engine.activations import HARD_SIGMOID
 from gru_tui.engine.trace import BLOCK
 from gru_tui.errors import InputError, SettingError
 from gru_tui.io.inputs import check_width
@@ -41,6 +42,9 @@ class Scenario:
     dtype: str = "float64"
     reset: str = "before"
     z_weights: str = "old"
+    # the GRU's and LSTM's gates: "sigmoid" or "hard_sigmoid" (a loaded Keras layer's own
+    # form); None: the weights' own, σ for random ones
+    recurrent_activation: str | None = None
     inputs: np.ndarray | None = field(default=None, repr=False)  # explicit rows [T, D]
     preset: str | None = None  # None with no inputs: the built-in example ("slides")
     steps: int | None = None
@@ -63,6 +67,9 @@ class Scenario:
             raise SettingError("{models} repeats a model: "
                                + SettingError.quote(", ".join(self.models)))
         _positive("hidden", self.hidden)
+        if self.recurrent_activation not in (None, "sigmoid", "hard_sigmoid"):
+            raise InputError(f"unknown recurrent activation {self.recurrent_activation!r}; "
+                             "choose sigmoid or hard_sigmoid")
         if self.weights:
             self._check_weights()
         _positive("steps", self.steps)
@@ -89,10 +96,13 @@ class Scenario:
             raise InputError(
                 f"recurrent weight scale must be 0 or more, got {self.recurrent_scale}"
             )
-        weight_bytes = 4 * H * (self.input_size + H + 2) * 8
+        # every model's W, U, b_i and b_h in float64, all of them, before any is drawn
+        gates = sum(len(CELLS[model].GATES) for model in self.models)
+        weight_bytes = gates * H * (self.input_size + H + 2) * 8
         if weight_bytes > MAX_WEIGHT_BYTES:
-            raise SettingError(f"{{hidden}} {H} needs {weight_bytes / 2**30:.0f} GiB of "
-                               "weights; gru-tui stops at 1 GiB")
+            raise SettingError(f"{{hidden}} {H} needs {weight_bytes / 2**30:.1f} GiB of weights "
+                               f"for {SettingError.quote(', '.join(self.models))}; gru-tui "
+                               "stops at 1 GiB")
 
     def _check_weights(self) -> None:
         """Loaded layers are the models, one each (the CLI checks its other options)."""
@@ -151,10 +161,14 @@ class Scenario:
     def cell(self, model: str) -> Cell:
         """One model's cell with this scenario's conventions, offsets and scale."""
         conventions = {"reset": self.reset, "z_weights": self.z_weights} if model == "gru" else {}
+        if self.recurrent_activation is not None and model != "rnn":
+            conventions["recurrent_activation"] = self.recurrent_activation
         layer = self.layer(model)
         if layer is not None:
             cell = layer.cell(self.dtype, **conventions)
         else:
+            if conventions.get("recurrent_activation") == "hard_sigmoid":
+                conventions["recurrent_activation"] = HARD_SIGMOID
             cell = random_cell(model, self.input_size, self.hidden_size, self.seed, self.dtype,
                                **conventions)
         offsets = [(gate, value) for m, gate, value in self.bias_offsets if m == model and value]

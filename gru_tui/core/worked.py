@@ -3,7 +3,8 @@
 Written in the form of the seed slide "GRU Calculation (3D Vector Example)" and its LSTM twin:
 each gate's formula, the terms W·x, U·h and biases for the chosen unit, the pre-activation,
 the squashing function and the result; then the state update. Formulas follow the cell's
-conventions (GRU reset before/after U_n, z weighting the old or the new state).
+conventions (GRU reset before/after U_n, z weighting the old or the new state) and its gates'
+function (σ, or a Keras hard σ).
 """
 
 from __future__ import annotations
@@ -12,7 +13,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from gru_tui.engine import TABLES, Trace, sigmoid
+from gru_tui.engine import TABLES, Trace
+from gru_tui.engine.activations import RECURRENT_ACTIVATIONS
 
 
 @dataclass(frozen=True)
@@ -22,7 +24,7 @@ class GateWork:
     formula: str  # the equation for this unit
     terms: tuple[tuple[str, float], ...]  # (name, value) of every summand, in formula order
     pre: float  # the pre-activation
-    function: str  # "σ" or "tanh"
+    function: str  # "σ", "hard σ" (the cell's recurrent activation) or "tanh"
     value: float  # the result
 
     def substituted(self) -> str:
@@ -60,8 +62,10 @@ def worked_example(trace: Trace, t: int, unit: int) -> tuple[list[GateWork], lis
     j = unit
     gates: list[GateWork] = []
     values: dict[str, float] = {}
+    gate_activation = RECURRENT_ACTIVATIONS[cell.recurrent_activation]
     for gate in TABLES[cell.kind].gates:
-        letter, key, function = gate.letter, gate.name, gate.squash
+        letter, key = gate.letter, gate.name
+        function = gate_activation.symbol if gate.squash == "σ" else gate.squash
         p = cell.gate(letter)
         wx = float(p.W[j] @ x)
         b_i, b_h = float(p.b_i[j]), float(p.b_h[j])
@@ -92,7 +96,7 @@ def worked_example(trace: Trace, t: int, unit: int) -> tuple[list[GateWork], lis
             peep = float(cell.peepholes[row][j] * c_seen)
             terms = (*terms, (f"p_{letter}⊙c", peep))
             pre += peep
-        value = float(np.tanh(pre) if function == "tanh" else sigmoid(pre))
+        value = float(np.tanh(pre)) if function == "tanh" else float(gate_activation(pre))
         values[letter] = value
         gates.append(GateWork(letter, key, formula, terms, pre, function, value))
     taught = TABLES[cell.kind].taught  # the LSTM as the slides: forget, input, candidate, output

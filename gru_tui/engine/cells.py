@@ -13,7 +13,7 @@ from typing import ClassVar, NamedTuple
 
 import numpy as np
 
-from gru_tui.engine.activations import sigmoid_into
+from gru_tui.engine.activations import RECURRENT_ACTIVATIONS, SIGMOID
 from gru_tui.engine.gates import TABLES
 from gru_tui.engine.trace import BLOCK, Trace
 
@@ -59,6 +59,8 @@ class Cell:
     # True for a layer loaded from a file that runs from the last input to the first
     # (PyTorch's _reverse direction): its caller feeds it xs[::-1].
     reverse: bool = False
+    # the function of the σ gates (GatedCell); the simple RNN has none, and keeps σ here
+    recurrent_activation: str = SIGMOID
 
     def __init__(
         self,
@@ -227,7 +229,30 @@ class Cell:
         raise NotImplementedError
 
 
-class GRUCell(Cell):
+class GatedCell(Cell):
+    """What the GRU and the LSTM share: σ gates, whose squashing function is the cell's
+    ``recurrent_activation`` (Keras' word): the logistic sigmoid, or a Keras hard sigmoid
+    (:data:`~gru_tui.engine.activations.RECURRENT_ACTIVATIONS`). In the equations below, σ
+    is that function."""
+
+    def __init__(self, W, U, b_i=None, b_h=None, *, recurrent_activation: str = SIGMOID,
+                 **kwargs) -> None:
+        super().__init__(W, U, b_i, b_h, **kwargs)
+        self.recurrent_activation = _choice("recurrent_activation", recurrent_activation,
+                                            tuple(RECURRENT_ACTIVATIONS))
+        self._squash_gates = RECURRENT_ACTIVATIONS[recurrent_activation].into
+
+    @property
+    def conventions(self) -> dict[str, str]:
+        extra = ({} if self.recurrent_activation == SIGMOID
+                 else {"recurrent_activation": self.recurrent_activation})
+        return {**extra, **super().conventions}
+
+    def _settings(self) -> dict:
+        return {"recurrent_activation": self.recurrent_activation}
+
+
+class GRUCell(GatedCell):
     """r = σ(W_r x + b_ir + U_r h + b_hr),  z = σ(W_z x + b_iz + U_z h + b_hz),
     n = tanh(W_n x + b_in + U_n (r ⊙ h) + b_hn)        reset "before"
     n = tanh(W_n x + b_in + r ⊙ (U_n h + b_hn))        reset "after"
@@ -250,7 +275,7 @@ class GRUCell(Cell):
         return {"reset": self.reset, "z_weights": self.z_weights, **super().conventions}
 
     def _settings(self) -> dict:
-        return {"reset": self.reset, "z_weights": self.z_weights}
+        return {"reset": self.reset, "z_weights": self.z_weights, **super()._settings()}
 
     def _projection_bias(self) -> np.ndarray:
         if self.reset == "before":
@@ -265,6 +290,7 @@ class GRUCell(Cell):
         z_weights_old = self.z_weights == "old"
         U_dot = self._recurrent(self.U if after else self.U[: 2 * H], state_bound)
         U_n_dot = self._recurrent(self.U[2 * H :], state_bound)
+        squash = self._squash_gates  # σ: the recurrent activation
         b_hn = self.b_h[2 * H :]
         Uh = np.empty(3 * H, self.dtype)  # U_r h, U_z h (and U_n h with reset "after")
         Uh_rz, Uh_n = Uh[: 2 * H], Uh[2 * H :]
@@ -278,7 +304,7 @@ class GRUCell(Cell):
             # r, z = σ(W x + b_i + U h + b_h)
             U_dot(h, Uh if after else Uh_rz)
             np.add(xw_rz, Uh_rz, out=pre_rz)
-            sigmoid_into(pre_rz, rz)
+            squash(pre_rz, rz)
             if after:  # n = tanh(W_n x + b_in + r ⊙ (U_n h + b_hn))
                 np.add(Uh_n, b_hn, out=tmp)
                 tmp *= r
@@ -297,7 +323,7 @@ class GRUCell(Cell):
                 np.add(h, tmp, out=h_new)
 
 
-class LSTMCell(Cell):
+class LSTMCell(GatedCell):
     """i, f, o = σ(W_* x + b_i* + U_* h + b_h*),  g = tanh(W_g x + b_ig + U_g h + b_hg),
     c' = f ⊙ c + i ⊙ g,  h' = o ⊙ tanh(c').
 
@@ -327,7 +353,7 @@ class LSTMCell(Cell):
         return {**extra, **super().conventions}
 
     def _settings(self) -> dict:
-        return {"peepholes": self.peepholes}
+        return {"peepholes": self.peepholes, **super()._settings()}
 
     def _forward(self, trace: Trace, start: int, stop: int, xw: np.ndarray,
                  state_bound: float) -> None:
@@ -336,6 +362,7 @@ class LSTMCell(Cell):
         tmp = np.empty(H, self.dtype)
         pre, act = trace.pre[start:stop], trace.act[start:stop]
         hs, cs, peep = trace.hs, trace.cs, self.peepholes
+        squash = self._squash_gates  # σ: the recurrent activation
         # walk the rows of every array together: no indexing inside the loop
         rows = zip(hs[start:stop], hs[start + 1 : stop + 1], cs[start:stop],
                    cs[start + 1 : stop + 1], xw, pre,
@@ -348,11 +375,11 @@ class LSTMCell(Cell):
             U_dot(h, pre_t)
             pre_t += xw_t
             if peep is None:
-                sigmoid_into(pre_t[: 3 * H], ifo)  # i, f, o
+                squash(pre_t[: 3 * H], ifo)  # i, f, o
             else:  # i and f peek at c
                 pre_i += peep[0] * c
                 pre_f += peep[1] * c
-                sigmoid_into(pre_t[: 2 * H], if_)
+                squash(pre_t[: 2 * H], if_)
             np.tanh(pre_g, out=g)
             # c' = f ⊙ c + i ⊙ g
             np.multiply(f, c, out=c_new)
@@ -360,7 +387,7 @@ class LSTMCell(Cell):
             c_new += tmp
             if peep is not None:  # o peeks at c'
                 pre_o += peep[2] * c_new
-                sigmoid_into(pre_o, o)
+                squash(pre_o, o)
             # h' = o ⊙ tanh(c')
             np.tanh(c_new, out=tmp)
             np.multiply(o, tmp, out=h_new)

@@ -22,7 +22,8 @@ Conventions:
 - Everything is computed in float64, whatever the trace's dtype (a float32 trace's stored
   values are differentiated exactly in float64). Derivatives of σ and tanh come from the
   stored pre-activations, σ'(a) = e^(−|a|)/(1 + e^(−|a|))², so saturated gates keep their
-  tiny slopes instead of rounding 1 − σ to 0.
+  tiny slopes instead of rounding 1 − σ to 0. A hard sigmoid's slope is its constant slope
+  where it is linear and 0 where it is flat, its kinks counted as flat.
 - Products over many steps leave float range (a vanishing RNN reaches 1e−400 in a few
   hundred steps): the chain carries a power-of-two exponent beside a normalised matrix, so
   ``log10_sensitivity`` stays exact; ``sensitivity`` itself saturates at the largest finite
@@ -42,6 +43,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from gru_tui.engine.activations import RECURRENT_ACTIVATIONS
 from gru_tui.engine.cells import Cell
 from gru_tui.engine.trace import Trace
 
@@ -84,6 +86,14 @@ def dsigmoid(a: np.ndarray) -> np.ndarray:
     """σ'(a) = σ(a)·(1 − σ(a)) = e^(−|a|) / (1 + e^(−|a|))², exact for saturated gates."""
     e = np.exp(-np.abs(a))
     return e / (1.0 + e) ** 2
+
+
+def dgate(cell: Cell, a: np.ndarray) -> np.ndarray:
+    """The slope of the cell's σ gates (its recurrent activation) at pre-activations a."""
+    activation = RECURRENT_ACTIVATIONS[cell.recurrent_activation]
+    if activation.slope is None:
+        return dsigmoid(a)
+    return np.where(np.abs(a) < activation.edge, activation.slope, 0.0)
 
 
 def dtanh(a: np.ndarray) -> np.ndarray:
@@ -131,7 +141,8 @@ def _gru(cell: Cell, v: dict[str, np.ndarray]):
     W_z, U_z, _ = _weights(cell, "z")
     W_n, U_n, b_hn = _weights(cell, "n")
     h, r, z, n = v["h_prev"], v["reset"], v["update"], v["candidate"]
-    dr, dz, dn = dsigmoid(v["reset_pre"]), dsigmoid(v["update_pre"]), dtanh(v["candidate_pre"])
+    dr, dz = dgate(cell, v["reset_pre"]), dgate(cell, v["update_pre"])
+    dn = dtanh(v["candidate_pre"])
     # ∂a_n/∂h and ∂a_n/∂x, a_n the candidate's pre-activation
     if cell.reset == "before":  # a_n = W_n x + U_n (r ⊙ h) + b:  U_n (diag(r) + diag(h r') ∂a_r)
         hdr = _col(h * dr)
@@ -162,7 +173,7 @@ def _lstm(cell: Cell, v: dict[str, np.ndarray]):
     W_g, U_g, _ = _weights(cell, "g")
     c_prev, c = v["c_prev"], v["c"]
     i, f, o, g = v["input"], v["forget"], v["output"], v["candidate"]
-    di, df, do = dsigmoid(v["input_pre"]), dsigmoid(v["forget_pre"]), dsigmoid(v["output_pre"])
+    di, df, do = (dgate(cell, v[f"{gate}_pre"]) for gate in ("input", "forget", "output"))
     dg, tc, dtc = dtanh(v["candidate_pre"]), np.tanh(c), dtanh(c)
     # c' through the gates: ∂c'/∂a_i = g i', ∂c'/∂a_f = c f', ∂c'/∂a_g = i g'
     via_i, via_f, via_g = g * di, c_prev * df, i * dg

@@ -20,7 +20,20 @@ Keras stores kernel (D, g·H), recurrent_kernel (H, g·H) and bias with gate col
 (GRU) and i, f, c, o (LSTM). A GRU's bias of shape (2, 3·H) is reset_after=True (input and
 recurrent biases: reset "after"), of shape (3·H,) reset_after=False (reset "before"). The
 update gate weights the old state. A layer with go_backwards runs from the last input to the
-first, as does the backward half of a Bidirectional wrapper.
+first, as does the backward half of a Bidirectional wrapper. Keras 2's CuDNNGRU and CuDNNLSTM
+keep one bias of 2·g·H values (input biases, then recurrent ones); their GRU resets "after",
+and cuDNN's gates are always σ and tanh.
+
+The gates' recurrent_activation is sigmoid or hard_sigmoid, the latter exactly as the Keras
+that wrote the file (its keras_version) defines it. Where the file does not say (weights
+only), the writer's defaults are assumed and the layer says so: Keras before 2.3 defaulted
+to hard_sigmoid.
+
+Nothing outside the file is ever opened: before anything else every link of the HDF5 tree is
+checked (soft and external links, and datasets stored elsewhere, are refused wherever they
+sit); groups are walked once each, within the walk's time bound, and the declared sizes of
+every layer's tensors are summed against the file's budget
+(:class:`~gru_tui.io.layers.FileBudget`) before any is read.
 """
 
 from __future__ import annotations
@@ -29,23 +42,80 @@ import io
 import json
 import re
 import zipfile
+from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 
+from gru_tui.engine.activations import RECURRENT_ACTIVATIONS, SIGMOID
 from gru_tui.engine.gates import KIND_BY_GATE_COUNT, TABLES, gate_count
 from gru_tui.errors import InputError
-from gru_tui.io.layers import MAX_FILE_BYTES, Layer, check_values, first_line, size_text
+from gru_tui.io.layers import (
+    MAX_FILE_BYTES,
+    FileBudget,
+    Layer,
+    check_values,
+    check_zip_member,
+    first_line,
+    size_text,
+)
 
 KINDS = {"GRU": "gru", "LSTM": "lstm", "SimpleRNN": "rnn"}
+CUDNN_KINDS = {"CuDNNGRU": "gru", "CuDNNLSTM": "lstm"}  # Keras 2's cuDNN layers
 CELL_KINDS = {"gru_cell": "gru", "lstm_cell": "lstm", "simple_rnn_cell": "rnn",
               "GRUCell": "gru", "LSTMCell": "lstm", "SimpleRNNCell": "rnn"}
-DEFAULT_ACTIVATIONS = {"gru": {"activation": "tanh", "recurrent_activation": "sigmoid"},
-                       "lstm": {"activation": "tanh", "recurrent_activation": "sigmoid"},
-                       "rnn": {"activation": "tanh"}}
 ROLES = ("kernel", "recurrent_kernel", "bias")
 MAX_CONFIG_BYTES = 16 << 20
+CHUNK_BYTES = 1 << 20  # a zip member is unpacked this much at a time
+MAX_DEPTH = 64  # groups nested in groups: Keras writes a handful
 HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
+
+
+class Found(NamedTuple):
+    """A recurrent layer as the walk finds it, before its tensors are read."""
+
+    name: str
+    where: str  # its group in the file
+    tensors: dict[str, tuple[str, object]]  # role → (label, h5py dataset)
+    config: dict | None  # its entry in the model's config
+    kind: str | None  # from its cell's name, if that says
+    reverse: bool | None  # None: from the config's go_backwards
+
+
+@dataclass(frozen=True)
+class Writer:
+    """The Keras that wrote a file, as far as its keras_version says: the defaults a file
+    without config leaves unsaid, and the form of its hard_sigmoid."""
+
+    version: tuple[int, int] | None  # (major, minor); None when the file does not say
+    major: int  # the version's, or the layout's (3: Keras 3's files) when it does not say
+
+    @classmethod
+    def of(cls, text, layout_major: int) -> Writer:
+        if isinstance(text, bytes):
+            text = text.decode("utf-8", errors="replace")
+        match = re.match(r"\s*(\d+)\.(\d+)", text) if isinstance(text, str) else None
+        if match is None:
+            return cls(None, layout_major)
+        return cls((int(match[1]), int(match[2])), int(match[1]))
+
+    @property
+    def hard_sigmoid(self) -> str:
+        return "hard_sigmoid_keras3" if self.major >= 3 else "hard_sigmoid_keras2"
+
+    @property
+    def default_recurrent_activation(self) -> str:
+        """hard_sigmoid before Keras 2.3, sigmoid since."""
+        old = self.version is not None and self.version < (2, 3)
+        return self.hard_sigmoid if old else SIGMOID
+
+    @property
+    def defaults(self) -> str:
+        """Whose defaults those are: "Keras 2.2 defaults"."""
+        if self.version is not None:
+            return f"Keras {self.version[0]}.{self.version[1]} defaults"
+        return "Keras 3 defaults" if self.major >= 3 else "Keras ≥ 2.3 defaults"
 
 
 def read_keras_layers(path: Path) -> list[Layer]:
@@ -56,10 +126,11 @@ def read_keras_layers(path: Path) -> list[Layer]:
         suffix = path.suffix.lower() if path.suffix.lower() in (".keras", ".h5") else ".keras"
         raise InputError(f"install gru-tui[keras] to read {suffix} files") from None
     configs: dict[str, dict] = {}
+    version = None
     with path.open("rb") as handle:
         head = handle.read(8)
     if head.startswith(b"PK"):
-        data, config = _read_archive(path)
+        data, config, version = _read_archive(path)
         configs = _layer_configs(config)
         source = io.BytesIO(data)
     elif head == HDF5_SIGNATURE:
@@ -72,26 +143,66 @@ def read_keras_layers(path: Path) -> list[Layer]:
     except Exception as error:
         what = f"{path}: model.weights.h5" if isinstance(source, io.BytesIO) else str(path)
         raise InputError(f"{what} is not a readable HDF5 file ({first_line(error)})") from None
+    budget = FileBudget(path)
     try:
         with handle:
+            _check_links(path, handle, budget)
             if "layer_names" in handle.attrs or "model_weights" in handle:
-                layers = _legacy_layers(path, handle)
+                writer = Writer.of(handle.attrs.get("keras_version"), 2)
+                found = _legacy_layers(path, handle)
             else:
-                layers = _keras3_layers(path, handle, configs)
+                writer = Writer.of(version, 3)
+                found = _keras3_layers(path, handle, configs, budget)
+            _reserve(path, found, budget)
+            layers = [_build(path, item, writer) for item in found]
     except InputError:
         raise
     except Exception as error:
         raise InputError(f"{path} cannot be read ({first_line(error)})") from None
+    if not layers and writer.major < 2:
+        raise InputError(f"{path} was written by Keras {writer.version[0]}.{writer.version[1]}, "
+                         "whose weight layout gru-tui does not read (Keras 2 and 3 files only)")
     if not layers:
         raise InputError(f"{path} holds no recurrent layer (no Keras GRU, LSTM or SimpleRNN)")
     return layers
 
 
+def _check_links(path: Path, handle, budget: FileBudget) -> None:
+    """Every link of the tree a hard link and every dataset stored in the file, checked
+    before anything is followed: H5Lvisit reports links without following soft or external
+    ones, and visits each group once."""
+    import h5py
+
+    problem = ""
+
+    def check(name: str, link) -> str | None:
+        nonlocal problem
+        if budget.expired():  # an exception raised in here would not come out as it is
+            return "out of time"
+        if isinstance(link, h5py.ExternalLink):
+            problem = f"{name} is an external link to {link.filename}:{link.path}"
+        elif isinstance(link, h5py.SoftLink):
+            problem = f"{name} is a soft link to {link.path}"
+        elif not isinstance(link, h5py.HardLink):
+            problem = f"{name} is a link of a kind HDF5 leaves to plugins"
+        else:
+            item = handle.get(name)
+            if isinstance(item, h5py.Dataset) and (item.is_virtual or item.external):
+                problem = f"{name} keeps its values in other files"
+        return problem or None  # anything but None ends the walk
+
+    handle.visititems_links(check)
+    budget.check_time()
+    if problem:
+        raise InputError(f"{path}: {problem}, which gru-tui does not follow")
+
+
 # -- the .keras archive ---------------------------------------------------------------------
 
 
-def _read_archive(path: Path) -> tuple[bytes, dict]:
-    """model.weights.h5 (bytes) and config.json (a plain dict, {} when absent)."""
+def _read_archive(path: Path) -> tuple[bytes, dict, str | None]:
+    """model.weights.h5 (bytes), config.json (a plain dict, {} when absent) and the
+    keras_version of metadata.json."""
     try:
         with zipfile.ZipFile(path) as archive:
             names = archive.namelist()
@@ -99,36 +210,47 @@ def _read_archive(path: Path) -> tuple[bytes, dict]:
                 raise InputError(f"{path} is a zip without model.weights.h5, not a Keras 3 "
                                  ".keras archive")
             weights = _member(path, archive, "model.weights.h5", MAX_FILE_BYTES)
-            config = {}
-            if "config.json" in names:
-                text = _member(path, archive, "config.json", MAX_CONFIG_BYTES)
-                try:
-                    config = json.loads(text)
-                except ValueError as error:
-                    raise InputError(f"{path}: config.json is not valid JSON "
-                                     f"({first_line(error)})") from None
-                if not isinstance(config, dict):
-                    raise InputError(f"{path}: config.json is not a JSON object")
+            config = _json_member(path, archive, "config.json") if "config.json" in names else {}
+            metadata = (_json_member(path, archive, "metadata.json")
+                        if "metadata.json" in names else {})
     except InputError:
         raise
     except Exception as error:  # BadZipFile, truncated members, CRC errors, OSError
         raise InputError(f"{path} is not a readable .keras archive ({first_line(error)})"
                          ) from None
-    return weights, config
+    return weights, config, metadata.get("keras_version")
+
+
+def _json_member(path: Path, archive: zipfile.ZipFile, name: str) -> dict:
+    return _json_object(path, name, _member(path, archive, name, MAX_CONFIG_BYTES))
+
+
+def _json_object(path: Path, name: str, text: str | bytes) -> dict:
+    """A JSON object, as plain data."""
+    try:
+        value = json.loads(text)
+    except RecursionError:
+        raise InputError(f"{path}: {name} is nested too deeply") from None
+    except ValueError as error:
+        raise InputError(f"{path}: {name} is not valid JSON ({first_line(error)})") from None
+    if not isinstance(value, dict):
+        raise InputError(f"{path}: {name} is not a JSON object")
+    return value
 
 
 def _member(path: Path, archive: zipfile.ZipFile, name: str, limit: int) -> bytes:
-    """One member, refused when it says or turns out to be larger than `limit`."""
+    """One member, refused when it says it is larger than `limit`; unpacked a chunk at a
+    time, so memory stays at what it says (zipfile stops there, and checks the CRC)."""
     info = archive.getinfo(name)
+    check_zip_member(path, info)
     if info.file_size > limit:
         raise InputError(f"{path}: {name} unpacks to {size_text(info.file_size)}; gru-tui reads "
                          f"up to {size_text(limit)}")
+    data = bytearray()
     with archive.open(info) as member:
-        data = member.read(limit + 1)
-    if len(data) > limit:
-        raise InputError(f"{path}: {name} unpacks to more than {size_text(limit)}; gru-tui reads "
-                         f"up to {size_text(limit)}")
-    return data
+        while chunk := member.read(CHUNK_BYTES):
+            data += chunk
+    return bytes(data)
 
 
 def _layer_configs(config) -> dict[str, dict]:
@@ -137,20 +259,17 @@ def _layer_configs(config) -> dict[str, dict]:
     Plain JSON walked as data; nothing is looked up or built from the class names.
     """
     found: dict[str, dict] = {}
-
-    def walk(item) -> None:
+    pending = [config]  # depth first, in the document's order, without recursion
+    while pending:
+        item = pending.pop()
         if isinstance(item, dict):
             inner = item.get("config")
             if isinstance(item.get("class_name"), str) and isinstance(inner, dict) \
                     and isinstance(inner.get("name"), str):
                 found.setdefault(inner["name"], item)
-            for value in item.values():
-                walk(value)
+            pending.extend(reversed(item.values()))
         elif isinstance(item, list):
-            for value in item:
-                walk(value)
-
-    walk(config)
+            pending.extend(reversed(item))
     return found
 
 
@@ -161,10 +280,12 @@ def _natural(name: str) -> list:
     return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", name)]
 
 
-def _keras3_layers(path: Path, handle, configs: dict[str, dict]) -> list[Layer]:
+def _keras3_layers(path: Path, handle, configs: dict[str, dict],
+                   budget: FileBudget) -> list[Found]:
     import h5py
 
-    layers: list[Layer] = []
+    layers: list[Found] = []
+    seen: set = set()  # groups already walked: a group linked twice is walked once
 
     def name_of(group, fallback: str) -> str:
         vars_group = group.get("vars")
@@ -177,14 +298,14 @@ def _keras3_layers(path: Path, handle, configs: dict[str, dict]) -> list[Layer]:
         return fallback
 
     def visit(group, where: str, parent: str) -> None:
+        if where.count("/") > MAX_DEPTH:
+            raise InputError(f"{path}: {where} is nested more than {MAX_DEPTH} groups deep")
         for key in sorted(group.keys(), key=_natural):
-            link = group.get(key, getlink=True)
-            if not isinstance(link, h5py.HardLink):
-                raise InputError(f"{path}: {where}{key} is a link, which gru-tui does not "
-                                 "follow")
-            child = group[key]
-            if not isinstance(child, h5py.Group):
+            budget.check_time()
+            child = group[key]  # every link is a hard link (_check_links)
+            if not isinstance(child, h5py.Group) or child.id in seen:
                 continue
+            seen.add(child.id)
             at = f"{where}{key}"
             if "forward_layer" in child and "backward_layer" in child:
                 wrapper = name_of(child, key)
@@ -215,14 +336,14 @@ def _keras3_layers(path: Path, handle, configs: dict[str, dict]) -> list[Layer]:
     return _in_model_order(layers, configs)
 
 
-def _in_model_order(layers: list[Layer], configs: dict[str, dict]) -> list[Layer]:
+def _in_model_order(layers: list[Found], configs: dict[str, dict]) -> list[Found]:
     """The layers in config.json's order when there is one (h5py lists groups by name)."""
     order = {name: k for k, name in enumerate(configs)}
     return sorted(layers, key=lambda layer: order.get(layer.name.split("/")[0], len(order)))
 
 
 def _keras3_layer(path: Path, group, where: str, name: str, config: dict | None,
-                  reverse: bool | None) -> Layer:
+                  reverse: bool | None) -> Found:
     cell_vars = group["cell"]["vars"]
     hint = cell_vars.attrs.get("name")
     if isinstance(hint, bytes):
@@ -236,7 +357,7 @@ def _keras3_layer(path: Path, group, where: str, name: str, config: dict | None,
         raise InputError(f"{path}: {where}/cell/vars/{extra[0]} is an unexpected tensor; "
                          "gru-tui reads kernel, recurrent_kernel and bias")
     kind = CELL_KINDS.get(hint) if isinstance(hint, str) else None
-    return _build(path, name, where, tensors, config, kind, reverse)
+    return Found(name, where, tensors, config, kind, reverse)
 
 
 # -- Keras 2 (and Keras 3's legacy saver): layer_names / weight_names ------------------------
@@ -247,21 +368,18 @@ def _strings(values) -> list[str]:
             for v in np.asarray(values).ravel()]
 
 
-def _legacy_layers(path: Path, handle) -> list[Layer]:
+def _legacy_layers(path: Path, handle) -> list[Found]:
     import h5py
 
     configs: dict[str, dict] = {}
     raw = handle.attrs.get("model_config")
     if raw is not None:
         text = raw.decode("utf-8", errors="replace") if isinstance(raw, bytes) else str(raw)
-        try:
-            configs = _layer_configs(json.loads(text))
-        except ValueError:
-            raise InputError(f"{path}: model_config is not valid JSON") from None
+        configs = _layer_configs(_json_object(path, "model_config", text))
     root = handle.get("model_weights", handle)
     if not isinstance(root, h5py.Group) or "layer_names" not in root.attrs:
         raise InputError(f"{path} is an HDF5 file without Keras layer_names")
-    layers: list[Layer] = []
+    layers: list[Found] = []
     for layer_name in _strings(root.attrs["layer_names"]):
         group = root.get(layer_name)
         if not isinstance(group, h5py.Group):
@@ -286,14 +404,10 @@ def _legacy_layers(path: Path, handle) -> list[Layer]:
                 cells.setdefault("/".join(owner_parts[:-1]), owner_parts[-1])
                 owner_parts = owner_parts[:-1]
             owner = "/".join(owner_parts) or layer_name
-            link = group.get(weight_name, getlink=True)
-            if link is None or group.get(weight_name) is None:
+            dataset = group.get(weight_name)  # every link is a hard link (_check_links)
+            if dataset is None:
                 raise InputError(f"{path}: {layer_name}/{weight_name} is listed but missing")
-            if isinstance(link, h5py.ExternalLink):
-                raise InputError(f"{path}: {layer_name}/{weight_name} is a link, which gru-tui "
-                                 "does not follow")
-            by_owner.setdefault(owner, {})[role] = (f"{layer_name}/{weight_name}",
-                                                    group[weight_name])
+            by_owner.setdefault(owner, {})[role] = (f"{layer_name}/{weight_name}", dataset)
         owners = list(by_owner)
         last = {owner: owner.split("/")[-1] for owner in owners}
         bidirectional = class_name == "Bidirectional" or (len(owners) == 2 and all(
@@ -314,27 +428,32 @@ def _legacy_layers(path: Path, handle) -> list[Layer]:
             kind = KINDS.get((layer_config or {}).get("class_name"))
             cell_name = re.sub(r"_\d+$", "", cells.get(owner, ""))
             kind = kind or CELL_KINDS.get(cell_name)
-            layers.append(_build(path, name, layer_name, by_owner[owner], layer_config, kind,
-                                 reverse))
+            layers.append(Found(name, layer_name, by_owner[owner], layer_config, kind,
+                                reverse))
     return layers
 
 
 # -- one layer ----------------------------------------------------------------------------
 
 
-def _read(path: Path, label: str, dataset) -> np.ndarray:
-    """A dataset as an array, checked before reading (dtype, size, storage) and after."""
+def _reserve(path: Path, found: list[Found], budget: FileBudget) -> None:
+    """Every tensor of every layer a dataset of floats, and the sum of their declared sizes
+    within the file's budget: checked before any is read."""
     import h5py
 
-    if not isinstance(dataset, h5py.Dataset):
-        raise InputError(f"{path}: {label} is not a tensor")
-    if dataset.dtype.kind != "f":
-        raise InputError(f"{path}: {label} holds {dataset.dtype} values, expected floats")
-    if dataset.external or dataset.is_virtual:
-        raise InputError(f"{path}: {label} keeps its values outside the file, which gru-tui "
-                         "does not read")
-    if dataset.size * dataset.dtype.itemsize > MAX_FILE_BYTES:
-        raise InputError(f"{path}: {label} has shape {dataset.shape}, more than gru-tui reads")
+    for layer in found:
+        for label, dataset in layer.tensors.values():
+            if not isinstance(dataset, h5py.Dataset):
+                raise InputError(f"{path}: {label} is not a tensor")
+            if dataset.dtype.kind != "f":
+                raise InputError(f"{path}: {label} holds {dataset.dtype} values, expected "
+                                 "floats")
+            budget.take(dataset.size * dataset.dtype.itemsize,
+                        f"{label} of shape {dataset.shape}")
+
+
+def _read(path: Path, label: str, dataset) -> np.ndarray:
+    """A dataset as an array (its size already reserved), its values checked."""
     try:
         array = np.asarray(dataset[()])
     except Exception as error:
@@ -343,16 +462,16 @@ def _read(path: Path, label: str, dataset) -> np.ndarray:
     return array
 
 
-def _build(path: Path, name: str, where: str, found: dict[str, tuple[str, object]],
-           config: dict | None, kind: str | None, reverse: bool | None) -> Layer:
+def _build(path: Path, layer: Found, writer: Writer) -> Layer:
     """One layer; `reverse` None: from the config's go_backwards (a Bidirectional's halves
     say their own direction, their go_backwards being how Keras runs the backward one)."""
+    name, where, found, config, kind, reverse = layer
     options = config.get("config", {}) if isinstance(config, dict) else {}
     if not isinstance(options, dict):
         options = {}
     class_name = config.get("class_name") if isinstance(config, dict) else None
-    if class_name in KINDS:
-        kind = KINDS[class_name]
+    kind = KINDS.get(class_name) or CUDNN_KINDS.get(class_name) or kind
+    cudnn = class_name in CUDNN_KINDS
     for role in ("kernel", "recurrent_kernel"):
         if role not in found:
             raise InputError(f"{path}: layer {name} has no {role} ({where})")
@@ -383,26 +502,22 @@ def _build(path: Path, name: str, where: str, found: dict[str, tuple[str, object
     if isinstance(units, int) and not isinstance(units, bool) and units != H:
         raise InputError(f"{path}: layer {name}: the config says units {units}, its tensors "
                          f"hold {H}")
-    for option, default in DEFAULT_ACTIVATIONS[kind].items():
-        value = options.get(option, default)
-        if value != default:
-            shown = value if isinstance(value, str) else (
-                value.get("class_name", "a custom object") if isinstance(value, dict)
-                else repr(value))
-            raise InputError(f"{path}: layer {name}: {option} {shown} is not supported; "
-                             f"gru-tui runs {default}")
     tensors = {"weight_ih": kernel.T, "weight_hh": recurrent.T}
     reset = "after"
     if "bias" in arrays:
         bias = arrays["bias"]
-        if kind == "gru" and bias.shape == (2, columns):
+        if kind == "gru" and bias.shape == (2, columns) and not cudnn:
             tensors["bias_ih"], tensors["bias_hh"] = bias[0], bias[1]
-        elif bias.shape == (columns,):
+        elif bias.shape == (columns,) and not cudnn:
             tensors["bias_ih"] = bias
             tensors["bias_hh"] = np.zeros_like(bias)
             reset = "before"
+        elif kind != "rnn" and bias.shape == (2 * columns,) and class_name in (None, *CUDNN_KINDS):
+            cudnn = True  # CuDNNGRU / CuDNNLSTM: input biases, then recurrent ones
+            tensors["bias_ih"], tensors["bias_hh"] = bias[:columns], bias[columns:]
         else:
-            expected = f"({columns},) or (2, {columns})" if kind == "gru" else f"({columns},)"
+            expected = (f"({2 * columns},)" if cudnn else
+                        f"({columns},) or (2, {columns})" if kind == "gru" else f"({columns},)")
             raise InputError(f"{path}: {labels['bias']} has shape {bias.shape}, expected "
                              f"{expected}")
     elif "reset_after" in options:  # no bias: only the config can say
@@ -413,10 +528,45 @@ def _build(path: Path, name: str, where: str, found: dict[str, tuple[str, object
                          f"match its bias of shape {arrays['bias'].shape}")
     if reverse is None:
         reverse = bool(options.get("go_backwards"))
-    convention = {"gru": f"reset {reset}", "lstm": "standard", "rnn": "tanh"}[kind]
+    if cudnn:  # cuDNN's gates are σ, its candidate tanh: nothing to say or assume
+        recurrent_activation, assumed = SIGMOID, ""
+    else:
+        recurrent_activation, assumed = _activations(path, name, kind, options, writer)
+    notes = [{"gru": f"reset {reset}", "lstm": "standard", "rnn": "tanh"}[kind]]
+    if recurrent_activation != SIGMOID:
+        notes.append(RECURRENT_ACTIVATIONS[recurrent_activation].origin)
+    if cudnn:
+        notes.append(next(cls for cls, cudnn_kind in CUDNN_KINDS.items() if cudnn_kind == kind))
     return Layer(
         name=name, kind=kind, direction="reverse" if reverse else "forward",
-        input_size=kernel.shape[0], hidden_size=H, convention=convention,
+        input_size=kernel.shape[0], hidden_size=H, convention=", ".join(notes),
         parameters=sum(int(a.size) for a in arrays.values()), path=str(path),
         tensors=tensors, order=TABLES[kind].order("keras"), reset=reset, framework="Keras",
+        recurrent_activation=recurrent_activation, activations_assumed=assumed,
+        hard_sigmoid=writer.hard_sigmoid,
     )
+
+
+def _activations(path: Path, name: str, kind: str, options: dict,
+                 writer: Writer) -> tuple[str, str]:
+    """The gates' recurrent activation (the engine's name) and, when the config does not say
+    the activations, whose defaults gave them ("" when it does)."""
+    activation = options.get("activation", "tanh")
+    if activation != "tanh":
+        raise _unsupported(path, name, "activation", activation, "tanh")
+    if kind == "rnn":
+        return SIGMOID, "" if "activation" in options else writer.defaults
+    value = options.get("recurrent_activation")
+    choices = {None: writer.default_recurrent_activation, "sigmoid": SIGMOID,
+               "hard_sigmoid": writer.hard_sigmoid}
+    if not (value is None or isinstance(value, str)) or value not in choices:
+        raise _unsupported(path, name, "recurrent_activation", value, "sigmoid or hard_sigmoid")
+    stated = "activation" in options and value is not None
+    return choices[value], "" if stated else writer.defaults
+
+
+def _unsupported(path: Path, name: str, option: str, value, runs: str) -> InputError:
+    shown = value if isinstance(value, str) else (
+        value.get("class_name", "a custom object") if isinstance(value, dict) else repr(value))
+    return InputError(f"{path}: layer {name}: {option} {shown} is not supported; gru-tui runs "
+                      f"{runs}")

@@ -15,6 +15,7 @@ nn.RNNCell), under any module prefix. The kind comes from the rows: g·H with g 
 
 from __future__ import annotations
 
+import math
 import re
 from pathlib import Path
 
@@ -22,7 +23,14 @@ import numpy as np
 
 from gru_tui.engine.gates import KIND_BY_GATE_COUNT
 from gru_tui.errors import InputError
-from gru_tui.io.layers import Layer, check_file, check_values, first_line
+from gru_tui.io.layers import (
+    FileBudget,
+    Layer,
+    check_file,
+    check_values,
+    check_zip_member,
+    first_line,
+)
 from gru_tui.io.torch_checkpoint import is_torch_archive, read_checkpoint
 
 CONVENTIONS = {"gru": "reset after", "lstm": "standard", "rnn": "tanh"}
@@ -121,7 +129,7 @@ def read_tensors(path: Path) -> dict[str, np.ndarray]:
         raise InputError(f"{path} is a pickle; gru-tui never unpickles one: save the state "
                          'dict with torch.save(model.state_dict(), "model.pt")')
     if suffix == ".npz" or (suffix != ".safetensors" and head.startswith(b"PK")):
-        return _read_npz(path)
+        return _read_npz(path, head)
     if suffix == ".safetensors" or _looks_like_safetensors(head, size):
         return _read_safetensors(path)
     raise InputError(f"{path} is not a .safetensors or .npz file")
@@ -176,11 +184,15 @@ def _bfloat16(path: Path, key: str) -> np.ndarray | None:
     return (raw.astype(np.uint32) << 16).view(np.float32).reshape(entry["shape"])
 
 
-def _read_npz(path: Path) -> dict[str, np.ndarray]:
+def _read_npz(path: Path, head: bytes) -> dict[str, np.ndarray]:
     import zipfile
 
     tensors = {}
     try:
+        if head.startswith(b"\x93NUMPY"):
+            raise InputError(f"{path} is one .npy array, not an .npz archive")
+        if head.startswith(b"PK"):
+            _check_npz_sizes(path)
         with np.load(path, allow_pickle=False) as archive:
             if not isinstance(archive, np.lib.npyio.NpzFile):
                 raise InputError(f"{path} is not an .npz archive")
@@ -213,3 +225,30 @@ def _read_npz(path: Path) -> dict[str, np.ndarray]:
     except Exception as error:
         raise InputError(f"{path} is not a readable .npz file ({first_line(error)})") from None
     return tensors
+
+
+def _check_npz_sizes(path: Path) -> None:
+    """Every member's size, as its .npy header declares it (numpy allocates that before it
+    reads a byte), summed against the file's budget before any member is read."""
+    import zipfile
+
+    budget = FileBudget(path)
+    with zipfile.ZipFile(path) as archive:
+        for info in archive.infolist():
+            budget.check_time()
+            check_zip_member(path, info)
+            key = info.filename.removesuffix(".npy")
+            with archive.open(info) as member:
+                if member.read(6) != b"\x93NUMPY":  # np.load returns such a member's bytes
+                    budget.take(info.file_size, f"{key} ({info.file_size:,} bytes)")
+                    continue
+                member.seek(0)
+                try:
+                    major, _ = np.lib.format.read_magic(member)
+                    read_header = (np.lib.format.read_array_header_1_0 if major == 1
+                                   else np.lib.format.read_array_header_2_0)
+                    shape, _, dtype = read_header(member)
+                except Exception as error:  # a header numpy cannot parse, of any kind
+                    raise InputError(f"{path}: {key} cannot be read ({first_line(error)})"
+                                     ) from None
+            budget.take(max(math.prod(shape), 0) * dtype.itemsize, f"{key} of shape {shape}")

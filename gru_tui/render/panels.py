@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from rich.text import Text
 
 from gru_tui.core.explorer import TARGET_TITLES
+from gru_tui.engine.activations import RECURRENT_ACTIVATIONS, SIGMOID
 from gru_tui.render.theme import VECTORS, VectorInfo, role_text
 from gru_tui.render.vectors import state_limit, vector_rows
 
@@ -18,12 +19,18 @@ INPUT_VECTORS = {"x": ("gru", "x"), "h0": ("gru", "h_prev"), "c0": ("lstm", "c_p
 
 
 def status_line(explorer: Explorer, playing: str = "") -> Text:
-    """The step and every shown model's settings: " t = 1 / 8  GRU reset before · …"."""
+    """The step and every shown model's settings: " t = 1 / 8  GRU reset before · …", the
+    gates' function when it is not σ."""
     ex = explorer
     sc = ex.scenario
     parts = [Text(f" t = {ex.t + 1} / {ex.steps} ", style="bold reverse")]
     if "gru" in ex.visible:
         parts.append(Text(f" GRU reset {sc.reset} · z weights {sc.z_weights}"))
+    for gates in dict.fromkeys(ex.traces[model].cell.recurrent_activation
+                               for model in ex.visible):
+        if gates != SIGMOID:
+            activation = RECURRENT_ACTIVATIONS[gates]
+            parts.append(Text(f" │ {activation.framework} {activation.symbol}"))
     source = (f"example {sc.example}" if sc.example
               else ex.traces[ex.visible[0]].cell.source)
     parts.append(Text(f" │ {sc.dtype} │ {source}"))

@@ -10,6 +10,7 @@ from rich.table import Table
 from rich.text import Text
 
 from gru_tui.core.worked import GateWork, worked_example
+from gru_tui.engine.activations import RECURRENT_ACTIVATIONS, SIGMOID
 from gru_tui.render.theme import MODEL_TITLES, role_text, vector_info
 
 if TYPE_CHECKING:
@@ -32,6 +33,10 @@ def worked_model(explorer: Explorer, model: str, gate: str | None = None) -> Gro
     trace = ex.traces[model]
     gates, states = worked_example(trace, ex.t, ex.unit)
     parts: list = [Text(f" {MODEL_TITLES[model]} ", style="bold reverse")]
+    if trace.cell.recurrent_activation != SIGMOID:  # a hard sigmoid: say which
+        activation = RECURRENT_ACTIVATIONS[trace.cell.recurrent_activation]
+        parts.append(Text(f"{activation.symbol}(a) = {activation.formula}   "
+                          f"({activation.origin})", style="italic"))
     h_prev = ", ".join(f"{v:.4f}" for v in trace["h_prev"][ex.t])
     parts.append(Text(f"h_t-1 = [{h_prev}]"))
     if model == "lstm":

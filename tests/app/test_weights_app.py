@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from safetensors.numpy import save_file
+from screen_reader import screen_text
 from textual.widgets import Input, Label, OptionList
 
 import gru_tui
@@ -133,3 +134,33 @@ async def test_l_loads_a_keras_file_with_its_reset_placement(fixture, reset):
         [layer] = [key for key in expected.files if key != "x"]
         h = ex.traces["gru"].cell.run(expected["x"])["h"]
         np.testing.assert_allclose(h, expected[layer], atol=1e-5)
+
+
+async def test_l_loads_keras_hard_sigmoid_gates_and_says_so():
+    """A file Keras 3 wrote with hard_sigmoid gates: the status line names the function, the
+    worked example defines it and computes every gate with it, and the numbers are Keras'."""
+    path = Path(__file__).parents[1] / "fixtures" / "keras3_hard_sigmoid.keras"
+    app = GruTuiApp()
+    async with app.run_test(size=(200, 60)) as pilot:
+        await pilot.press("l")
+        app.screen.query_one("#load-path", Input).value = str(path)
+        app.screen.query_one("#load-path", Input).focus()
+        await pilot.press("enter")
+        await pilot.pause()
+        await pilot.press("enter")  # the first layer, the GRU
+        await pilot.pause()
+        ex = app.explorer
+        assert ex.visible == ("gru",)
+        assert " │ Keras 3 hard σ │ " in str(app.screen.query_one("#status").render())
+        expected = np.load(path.with_name("keras3_hard_sigmoid.expected.npz"))
+        np.testing.assert_allclose(ex.traces["gru"].cell.run(expected["x"])["h"],
+                                   expected["gru"], atol=1e-5)
+        await pilot.press("right", "w")
+        text = screen_text(app, app.screen.query_one("#worked-gru"))
+        assert "hard σ(a) = relu6(a + 3) / 6   (Keras 3's hard_sigmoid)" in text
+        trace, t, u = ex.traces["gru"], ex.t, ex.unit
+        for key in ("reset", "update"):
+            pre, value = trace[key + "_pre"][t][u], trace[key][t][u]
+            assert f"hard σ({pre:.4f}) = {value:.4f}" in text
+            assert value == pytest.approx(min(max(pre + 3, 0), 6) / 6)  # Keras 3's form
+        assert "σ(W_" not in text.replace("hard σ(W_", "")  # no plain σ left

@@ -42,11 +42,14 @@ def test_inspect_table_and_json(cli, model_file):
                  "reset after", "132", "params"):
         assert word in table.stdout
     listed = json.loads(results["json"].stdout)
+    stated = {"recurrent_activation": "sigmoid", "activations_assumed": None}
     assert listed == [
         {"index": 0, "name": "encoder.rnn.l0", "kind": "gru", "direction": "forward",
-         "input_size": 5, "hidden_size": 4, "convention": "reset after", "parameters": 132},
+         "input_size": 5, "hidden_size": 4, "convention": "reset after", "parameters": 132,
+         **stated},
         {"index": 1, "name": "encoder.rnn.l0_reverse", "kind": "gru", "direction": "reverse",
-         "input_size": 5, "hidden_size": 4, "convention": "reset after", "parameters": 132},
+         "input_size": 5, "hidden_size": 4, "convention": "reset after", "parameters": 132,
+         **stated},
     ]
 
 

@@ -22,8 +22,9 @@ from gru_tui.errors import InputError, SettingError
     ({"inputs": np.zeros((2, 3)), "preset": "sine"},
      "inputs and preset both give inputs; choose one",
      "--inputs and --preset both give inputs; choose one"),
-    ({"hidden": 100_000}, "hidden size 100000 needs 298 GiB of weights; gru-tui stops at 1 GiB",
-     "--hidden 100000 needs 298 GiB of weights; gru-tui stops at 1 GiB"),
+    ({"hidden": 100_000}, "hidden size 100000 needs 521.6 GiB of weights for gru, lstm; "
+     "gru-tui stops at 1 GiB",
+     "--hidden 100000 needs 521.6 GiB of weights for gru, lstm; gru-tui stops at 1 GiB"),
 ])
 def test_the_core_speaks_of_the_domain_and_the_cli_of_its_flags(settings, core, flags, cli):
     with pytest.raises(SettingError) as refused:

@@ -19,6 +19,18 @@ def sigmoid(x):
     return 1.0 / (1.0 + np.exp(-x))
 
 
+def hard_sigmoid_keras2(x):  # Keras 2's backend.hard_sigmoid
+    return np.clip(0.2 * x + 0.5, 0.0, 1.0)
+
+
+def hard_sigmoid_keras3(x):  # Keras 3's activations.hard_sigmoid: relu6(x + 3) / 6
+    return np.minimum(np.maximum(x + 3.0, 0.0), 6.0) / 6.0
+
+
+GATE_FUNCTIONS = {"sigmoid": sigmoid, "hard_sigmoid_keras2": hard_sigmoid_keras2,
+                  "hard_sigmoid_keras3": hard_sigmoid_keras3}
+
+
 def make_gates(rng, letters, D, H, scale=0.6):
     """Per-gate weights {letter: (W, U, b_i, b_h)}, drawn by the test."""
     return {
@@ -40,7 +52,7 @@ def stack(gates, order):
 # -- the references -------------------------------------------------------------------------
 
 
-def gru_reference(gates, xs, h0, reset, z_weights):
+def gru_reference(gates, xs, h0, reset, z_weights, sigmoid=sigmoid):
     Wr, Ur, bir, bhr = gates["r"]
     Wz, Uz, biz, bhz = gates["z"]
     Wn, Un, bin_, bhn = gates["n"]
@@ -66,7 +78,7 @@ def gru_reference(gates, xs, h0, reset, z_weights):
     return {k: np.array(v) for k, v in out.items()}
 
 
-def lstm_reference(gates, xs, h0, c0, peepholes=None):
+def lstm_reference(gates, xs, h0, c0, peepholes=None, sigmoid=sigmoid):
     Wi, Ui, bii, bhi = gates["i"]
     Wf, Uf, bif, bhf = gates["f"]
     Wo, Uo, bio, bho = gates["o"]
@@ -194,6 +206,50 @@ def test_lstm_peepholes_matter_and_o_sees_the_new_cell_state():
     Wo, Uo, bio, bho = gates["o"]
     wrong_o = sigmoid(Wo @ xs[0] + bio + Uo @ h0 + bho + peepholes[2] * c0)
     assert np.abs(with_p["output"][0] - wrong_o).max() > 1e-3
+
+
+# -- hard sigmoid gates ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("activation", ["hard_sigmoid_keras2", "hard_sigmoid_keras3"])
+@pytest.mark.parametrize("kind", ["gru-before", "gru-after", "lstm", "lstm-peepholes"])
+def test_hard_sigmoid_gates_match_equations(kind, activation):
+    """Weights large enough that some gates sit flat at 0 or 1 and others on the slope."""
+    rng = np.random.default_rng([len(kind), len(activation)])
+    T, D, H = 9, 3, 5
+    if kind.startswith("gru"):
+        reset = kind.split("-")[1]
+        gates = make_gates(rng, "rzn", D, H, scale=1.5)
+        cell = GRUCell(*stack(gates, "rzn"), reset=reset, recurrent_activation=activation)
+    else:
+        gates = make_gates(rng, "ifog", D, H, scale=1.5)
+        peepholes = rng.uniform(-1, 1, (3, H)) if kind.endswith("peepholes") else None
+        cell = LSTMCell(*stack(gates, "ifog"), peepholes=peepholes,
+                        recurrent_activation=activation)
+    xs = rng.uniform(-2, 2, (T, D))
+    h0, c0 = rng.uniform(-0.9, 0.9, H), rng.uniform(-2, 2, H)
+    function = GATE_FUNCTIONS[activation]
+    if kind.startswith("gru"):
+        trace = cell.run(xs, h0=h0)
+        expected = gru_reference(gates, xs, h0, reset, "old", sigmoid=function)
+        flat = np.concatenate([expected["reset"], expected["update"]])
+    else:
+        trace = cell.run(xs, h0=h0, c0=c0)
+        expected = lstm_reference(gates, xs, h0, c0, peepholes, sigmoid=function)
+        flat = np.concatenate([expected[g] for g in ("input", "forget", "output")])
+    assert_trace_matches(trace, expected, xs)
+    assert ((flat == 0) | (flat == 1)).any() and ((flat > 0) & (flat < 1)).any()
+    assert cell.conventions["recurrent_activation"] == activation
+    logistic = cell.replace(recurrent_activation="sigmoid").run(xs, h0, c0 if "lstm" in kind
+                                                                  else None)
+    assert np.abs(logistic["h"] - trace["h"]).max() > 1e-2
+    assert "recurrent_activation" not in logistic.cell.conventions
+
+
+def test_unknown_recurrent_activation_is_refused():
+    with pytest.raises(ValueError, match="recurrent_activation must be one of sigmoid, "
+                                         "hard_sigmoid_keras2, hard_sigmoid_keras3"):
+        random_cell("gru", recurrent_activation="hard_sigmoid")
 
 
 # -- RNN --------------------------------------------------------------------------------------

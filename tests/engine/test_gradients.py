@@ -29,6 +29,14 @@ VARIANTS = {
     "lstm": (LSTMCell, {}),
     "lstm-peepholes": (LSTMCell, {"peepholes": True}),
     "rnn": (RNNCell, {}),
+    # Keras' hard sigmoids: flat beyond their edges, where the gates' slopes are exactly 0
+    "gru-before-old-hard2": (GRUCell, {"reset": "before", "recurrent_activation":
+                                       "hard_sigmoid_keras2"}),
+    "gru-after-new-hard3": (GRUCell, {"reset": "after", "z_weights": "new",
+                                      "recurrent_activation": "hard_sigmoid_keras3"}),
+    "lstm-hard2": (LSTMCell, {"recurrent_activation": "hard_sigmoid_keras2"}),
+    "lstm-peepholes-hard3": (LSTMCell, {"peepholes": True,
+                                        "recurrent_activation": "hard_sigmoid_keras3"}),
 }
 SEEDS = range(4)
 
@@ -332,9 +340,19 @@ def test_against_torch_modules(kind, T, D, H):
     np.testing.assert_allclose(profile.sensitivity, expected, rtol=1e-10, atol=0)
 
 
+def torch_gate_function(torch, cell):
+    """The σ of the cell's gates, in torch's own functions."""
+    return {"sigmoid": torch.sigmoid,
+            "hard_sigmoid_keras2": lambda a: torch.clamp(0.2 * a + 0.5, 0.0, 1.0),
+            # relu6(a + 3) / 6; not F.hardsigmoid, whose float64 slope is float32's 1/6
+            "hard_sigmoid_keras3": lambda a: torch.clamp(a + 3.0, 0.0, 6.0) / 6.0,
+            }[cell.recurrent_activation]
+
+
 def torch_equations(torch, cell, h0, c0):
     """SPEC §1 written out in torch for any variant, as a function of the inputs [T, D]."""
     gate = {g: [torch.from_numpy(np.array(a)) for a in cell.gate(g)] for g in cell.GATES}
+    sigmoid = torch_gate_function(torch, cell)
     peepholes = getattr(cell, "peepholes", None)
     peep = None if peepholes is None else torch.from_numpy(peepholes.copy())
 
@@ -352,12 +370,12 @@ def torch_equations(torch, cell, h0, c0):
                 a_i, a_f = pre("i", x, h), pre("f", x, h)
                 if peep is not None:
                     a_i, a_f = a_i + peep[0] * c, a_f + peep[1] * c
-                i, f, g = torch.sigmoid(a_i), torch.sigmoid(a_f), torch.tanh(pre("g", x, h))
+                i, f, g = sigmoid(a_i), sigmoid(a_f), torch.tanh(pre("g", x, h))
                 c = f * c + i * g
                 a_o = pre("o", x, h) + (0 if peep is None else peep[2] * c)
-                h = torch.sigmoid(a_o) * torch.tanh(c)
+                h = sigmoid(a_o) * torch.tanh(c)
             else:
-                r, z = torch.sigmoid(pre("r", x, h)), torch.sigmoid(pre("z", x, h))
+                r, z = sigmoid(pre("r", x, h)), sigmoid(pre("z", x, h))
                 W, U, b_i, b_h = gate["n"]
                 if cell.reset == "before":
                     n = torch.tanh(W @ x + b_i + U @ (r * h) + b_h)

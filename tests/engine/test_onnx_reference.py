@@ -175,3 +175,46 @@ def test_rows_in_order_moves_whole_gate_blocks():
     out = rows_in_order(stacked, ("z", "r", "n"), ("r", "z", "n"))
     np.testing.assert_array_equal(out[:, 0], [1, 1, 0, 0, 2, 2])
     np.testing.assert_array_equal(rows_in_order(out, ("r", "z", "n"), ("z", "r", "n")), stacked)
+
+
+# -- hard sigmoid gates, against onnxruntime's HardSigmoid activations ----------------------
+
+# ONNX's HardSigmoid(a) = max(0, min(1, alpha·a + beta)): Keras 2's form is alpha 0.2, Keras
+# 3's relu6(a + 3)/6 is alpha 1/6, both with beta 0.5. onnx.reference ignores activations.
+HARD_SIGMOIDS = {"hard_sigmoid_keras2": 0.2, "hard_sigmoid_keras3": 1 / 6}
+
+
+@pytest.mark.parametrize("activation", HARD_SIGMOIDS)
+@pytest.mark.parametrize(("op", "linear_before_reset"), [("GRU", 0), ("GRU", 1), ("LSTM", 0)])
+def test_hard_sigmoid_gates_match_onnxruntime(op, linear_before_reset, activation):
+    ort = pytest.importorskip("onnxruntime")
+    T, D, H = 8, 3, 5
+    rng = np.random.default_rng([len(activation), linear_before_reset, len(op)])
+    W, R, B = (a.astype(np.float32) for a in onnx_weights(op, D, H, rng, scale=1.5))
+    X = rng.uniform(-2, 2, (T, D)).astype(np.float32)
+    functions = ["HardSigmoid", "Tanh"] + (["Tanh"] if op == "LSTM" else [])
+    attrs = {"hidden_size": H, "activations": functions,
+             "activation_alpha": [HARD_SIGMOIDS[activation]], "activation_beta": [0.5]}
+    if op == "GRU":
+        attrs["linear_before_reset"] = linear_before_reset
+    node = helper.make_node(op, ["X", "W", "R", "B"], ["Y"], **attrs)
+    graph = helper.make_graph(
+        [node], "hard", [helper.make_tensor_value_info("X", TensorProto.FLOAT, [T, 1, D])],
+        [helper.make_tensor_value_info("Y", TensorProto.FLOAT, None)],
+        initializer=[numpy_helper.from_array(a[None], n) for a, n in ((W, "W"), (R, "R"),
+                                                                       (B, "B"))])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 14)])
+    model.ir_version = 8  # what this onnxruntime reads
+    session = ort.InferenceSession(model.SerializeToString(),
+                                   providers=["CPUExecutionProvider"])
+    Y = session.run(None, {"X": X[:, None, :]})[0][:, 0, 0]
+    cls = GRUCell if op == "GRU" else LSTMCell
+    settings = {"reset": "after" if linear_before_reset else "before"} if op == "GRU" else {}
+    cell = cls(*to_engine(op, cls, W, R, B), recurrent_activation=activation, **settings)
+    trace = cell.run(X)
+    np.testing.assert_allclose(trace["h"], Y, rtol=0, atol=1e-5)
+    gates = ("reset", "update") if op == "GRU" else ("input", "forget", "output")
+    flat = np.concatenate([trace[gate] for gate in gates])
+    assert (flat == 0).any() or (flat == 1).any()  # some gates saturate: the forms differ
+    other = next(name for name in HARD_SIGMOIDS if name != activation)
+    assert np.abs(cell.replace(recurrent_activation=other).run(X)["h"] - Y).max() > 1e-3

@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from gru_tui.engine import GRUCell, RNNCell, random_cell, sigmoid, tanh
+from gru_tui.engine.activations import RECURRENT_ACTIVATIONS
 
 BIG = 1e308
 F32_MAX = float(np.finfo(np.float32).max)
@@ -33,6 +34,13 @@ def no_warnings(raise_all=False):
 
 EXPECTED_SIGMOID = [(BIG, 1.0), (-BIG, 0.0), (1e4, 1.0), (-1e4, 0.0), (0.0, 0.5)]
 EXPECTED_TANH = [(BIG, 1.0), (-BIG, -1.0), (1e4, 1.0), (-1e4, -1.0), (0.0, 0.0)]
+# Keras' hard sigmoids: flat beyond ±2.5 (Keras 2, 0.2·x + 0.5) and ±3 (Keras 3, (x + 3) / 6)
+EXPECTED_HARD = {
+    "hard_sigmoid_keras2": [(BIG, 1.0), (-BIG, 0.0), (2.5, 1.0), (-2.5, 0.0), (0.0, 0.5),
+                            (1.25, 0.75), (-1.25, 0.25), (1e-300, 0.5)],
+    "hard_sigmoid_keras3": [(BIG, 1.0), (-BIG, 0.0), (3.0, 1.0), (-3.0, 0.0), (0.0, 0.5),
+                            (1.5, 0.75), (-1.5, 0.25), (1e-300, 0.5)],
+}
 
 
 def check_activations(dtype):
@@ -49,6 +57,12 @@ def check_activations(dtype):
         assert value[0] == expected, (x, value)
     # numpy scalars work too
     assert float(sigmoid(dtype(-big))) == 0.0 and float(sigmoid(dtype(big))) == 1.0
+    for name, expected_values in EXPECTED_HARD.items():
+        function = RECURRENT_ACTIVATIONS[name]
+        for x, expected in expected_values:
+            value = function(np.array([scale.get(x, x)], dtype=dtype))
+            assert value.dtype == dtype and np.isfinite(value).all()
+            assert value[0] == expected, (name, x, value)
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
@@ -94,8 +108,11 @@ MODELS = [
     ("lstm", {}),
     ("lstm", {"peepholes": np.full((3, 4), 0.4)}),
     ("rnn", {}),
+    ("gru", {"recurrent_activation": "hard_sigmoid_keras2"}),
+    ("lstm", {"peepholes": np.full((3, 4), 0.4), "recurrent_activation": "hard_sigmoid_keras3"}),
 ]
-MODEL_IDS = ["gru", "gru-after-new", "lstm", "lstm-peepholes", "rnn"]
+MODEL_IDS = ["gru", "gru-after-new", "lstm", "lstm-peepholes", "rnn", "gru-hard2",
+             "lstm-peepholes-hard3"]
 EXTREME_XS = np.array([
     [BIG, -BIG, BIG],
     [-BIG, -BIG, -BIG],

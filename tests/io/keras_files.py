@@ -109,12 +109,27 @@ def write_keras_archive(path, layers, config=None, weights_bytes=None, members=N
     return path
 
 
-def write_keras2_h5(path, layers, whole_model=True, config=None, suffix=":0"):
+def claim_size(path, member: str, size: int) -> None:
+    """Patch the central directory so `member` says it unpacks to `size` bytes."""
+    data = bytearray(path.read_bytes())
+    at = data.find(b"PK\x01\x02")
+    while at >= 0:
+        name_length = int.from_bytes(data[at + 28:at + 30], "little")
+        if data[at + 46:at + 46 + name_length].decode() == member:
+            data[at + 24:at + 28] = size.to_bytes(4, "little")
+        at = data.find(b"PK\x01\x02", at + 4)
+    path.write_bytes(bytes(data))
+
+
+def write_keras2_h5(path, layers, whole_model=True, config=None, suffix=":0",
+                    keras_version="2.15.0", cell_level=True):
     """`layers`: (kind, name, arrays), ("bidirectional", name, (kind, fwd, bwd)) or
-    ("dense", name, [kernel, bias]), in Keras 2's naming."""
+    ("dense", name, [kernel, bias]), in Keras 2's naming: tf.keras' gru/gru_cell/kernel:0,
+    or without the cell level (`cell_level` False) Keras 2.2's gru_1/kernel:0, which is also
+    how every Keras 2 names a CuDNNGRU's and CuDNNLSTM's tensors (cu_dnngru_1/kernel:0)."""
     with h5py.File(path, "w") as handle:
-        handle.attrs["keras_version"] = "2.15.0"
-        handle.attrs["backend"] = "tensorflow"
+        handle.attrs["keras_version"] = keras_version.encode()  # Keras 2 writes bytes
+        handle.attrs["backend"] = b"tensorflow"
         if whole_model:
             handle.attrs["model_config"] = json.dumps(config or {"class_name": "Sequential",
                                                                  "config": {"layers": []}})
@@ -132,11 +147,15 @@ def write_keras2_h5(path, layers, whole_model=True, config=None, suffix=":0"):
                 inner, forward, backward = arrays
                 entries = []
                 for prefix, values in (("forward_", forward), ("backward_", backward)):
-                    entries += [(f"{name}/{prefix}{GROUPS[inner]}/{CELLS[inner]}/{role}{suffix}",
-                                 a) for role, a in zip(("kernel", "recurrent_kernel", "bias"),
-                                                       values, strict=False)]
+                    owner = f"{name}/{prefix}{GROUPS.get(inner, inner)}"
+                    if cell_level:
+                        owner += f"/{CELLS[inner]}"
+                    entries += [(f"{owner}/{role}{suffix}", a) for role, a in
+                                zip(("kernel", "recurrent_kernel", "bias"), values,
+                                    strict=False)]
             else:
-                entries = [(f"{name}/{CELLS[kind]}/{role}{suffix}", a) for role, a in
+                owner = f"{name}/{CELLS[kind]}" if cell_level else name
+                entries = [(f"{owner}/{role}{suffix}", a) for role, a in
                            zip(("kernel", "recurrent_kernel", "bias"), arrays, strict=False)]
             for weight_name, array in entries:
                 group.create_dataset(weight_name, data=array)
@@ -152,11 +171,26 @@ def sigmoid(v):
     return 1 / (1 + np.exp(-v))
 
 
-def keras_run(kind, arrays, xs, reset_after=True, go_backwards=False):
-    """The sequence a Keras layer returns (return_sequences=True), in float64."""
+def hard_sigmoid_keras2(v):  # keras/backend.py (Keras 2, tf.keras): clip(0.2·x + 0.5, 0, 1)
+    return np.clip(0.2 * v + 0.5, 0.0, 1.0)
+
+
+def hard_sigmoid_keras3(v):  # keras/src/activations (Keras 3): relu6(x + 3) / 6
+    return np.minimum(np.maximum(v + 3.0, 0.0), 6.0) / 6.0
+
+
+def keras_run(kind, arrays, xs, reset_after=True, go_backwards=False, recurrent_activation=sigmoid):
+    """The sequence a Keras layer returns (return_sequences=True), in float64.
+
+    A bias of 2·g·H values is Keras 2's CuDNNGRU / CuDNNLSTM layout: the input biases, then
+    the recurrent ones (cuDNN's GRU resets after, as reset_after=True does).
+    """
     kernel, recurrent = (np.asarray(a, np.float64) for a in arrays[:2])
     H = recurrent.shape[0]
     bias = np.asarray(arrays[2], np.float64) if len(arrays) > 2 else None
+    if bias is not None and bias.shape == (2 * kernel.shape[1],):  # cuDNN's two biases
+        bias = bias.reshape(2, -1) if kind == "gru" else bias[: 4 * H] + bias[4 * H :]
+    sigmoid = recurrent_activation
     xs = np.asarray(xs, np.float64)[::-1] if go_backwards else np.asarray(xs, np.float64)
     h, c, out = np.zeros(H), np.zeros(H), []
     for x in xs:

@@ -1,8 +1,9 @@
 """SPEC §4: files written by the real Keras and PyTorch, and the outputs THEY computed.
 
-tests/fixtures/make_fixtures.py wrote them once (how, with which versions: its docstring);
-neither framework is needed here. Every layer is run through gru_tui.load (and the command
-line) in float32 and must reproduce the framework's recorded outputs per step to 1e-5.
+tests/fixtures/make_fixtures.py and make_format_fixtures.py wrote them once (how, with which
+versions: their docstrings); neither framework is needed here. Every layer is run through
+gru_tui.load (and the command line) in float32 and must reproduce the framework's recorded
+outputs per step to 1e-5.
 """
 
 from __future__ import annotations
@@ -152,3 +153,78 @@ def test_fixtures_through_the_command_line(cli, tmp_path):
              item["convention"], item["parameters"]) for item in listed] == [
         ("gru", "forward", 3, 4, "reset after", 108), ("gru", "reverse", 3, 4, "reset after", 108),
         ("lstm", "reverse", 8, 4, "standard", 4 * 4 * (8 + 4 + 1))]
+
+
+# -- Keras 3's hard_sigmoid, and PyTorch's ONNX exports (make_format_fixtures.py) ------------
+
+
+@pytest.mark.parametrize("suffix", [".keras", ".h5"])
+def test_keras3_hard_sigmoid_as_keras_computed_it(suffix):
+    path = FIXTURES / f"keras3_hard_sigmoid{suffix}"
+    numbers = expected("keras3_hard_sigmoid")
+    layers = read_layers(path)
+    assert [(la.name, la.recurrent_activation, la.activations_assumed, la.convention)
+            for la in layers] == [
+        ("gru", "hard_sigmoid_keras3", "", "reset after, Keras 3's hard_sigmoid"),
+        ("lstm", "hard_sigmoid_keras3", "", "standard, Keras 3's hard_sigmoid")]
+    close(run(path, "gru", numbers["x"]), numbers["gru"])
+    close(run(path, "lstm", numbers["gru"]), numbers["lstm"])
+
+
+def test_keras3_weights_only_file_needs_to_be_told(cli, tmp_path):
+    """A .weights.h5 does not say its activations: Keras 3's defaults (σ) are assumed, and
+    --recurrent-activation hard_sigmoid gives what Keras computed."""
+    path = FIXTURES / "keras3_hard_sigmoid.weights.h5"
+    numbers = expected("keras3_hard_sigmoid")
+    gru = read_layers(path)[0]
+    assert (gru.recurrent_activation, gru.activations_assumed) == ("sigmoid", "Keras 3 defaults")
+    assert np.abs(run(path, "gru", numbers["x"]) - numbers["gru"]).max() > 1e-2
+    np.save(tmp_path / "x.npy", numbers["x"])
+    step = ["step", "--json", "--dtype", "float32", "-i", str(tmp_path / "x.npy"), "--weights"]
+    results = cli.many({
+        "told": ([*step, str(path), "--recurrent-activation", "hard_sigmoid"], {}),
+        "conflict": ([*step, str(FIXTURES / "keras3_hard_sigmoid.keras"),
+                      "--recurrent-activation", "sigmoid"], {}),
+    })
+    close(np.array([r["h"] for r in results["told"].records()]), numbers["gru"])
+    cli.assert_bad(results["conflict"], "--recurrent-activation sigmoid conflicts with the "
+                   "weights: Keras's GRU gru gates run Keras 3's hard_sigmoid")
+
+
+def test_torch_export_of_an_if_between_an_lstm_and_a_gru(cli, tmp_path):
+    """The If's branches hold the LSTM and GRU nodes, their W, R, B folded from PyTorch's
+    Slice/Concat/Unsqueeze of the weights; h and c are graph inputs, so runs start from
+    zeros unless --h0 / --c0 give the states torch started from."""
+    path = FIXTURES / "torch_if_cells.onnx"
+    numbers = expected("torch_if_cells")
+    layers = read_layers(path)
+    assert [(la.name, la.kind, la.convention, la.parameters) for la in layers] == [
+        ("/If/then_branch//LSTM", "lstm", "standard, initial_h and initial_c are graph inputs",
+         4 * 4 * (3 + 4 + 2)),
+        ("/If/else_branch//GRU", "gru", "reset after, initial_h is a graph input",
+         3 * 4 * (3 + 4 + 2))]
+    x, h0, c0 = numbers["x"], numbers["h0"], numbers["c0"]
+    lstm = gru_tui.load(path, layer=0, dtype="float32")
+    close(lstm.run(x, h0, c0)["h"], numbers["lstm"])
+    close(gru_tui.load(path, layer=1, dtype="float32").run(x, h0)["h"], numbers["gru"])
+    np.save(tmp_path / "x.npy", x)
+    row = ",".join(str(float(v)) for v in h0)
+    step = ["step", "--json", "--dtype", "float32", "-i", str(tmp_path / "x.npy"), "--weights",
+            str(path)]
+    results = cli.many({
+        "inspect": (["inspect", str(path)], {"env": {"COLUMNS": "200"}}),
+        "zeros": ([*step, "--layer", "/If/else_branch//GRU"], {}),
+        "states": ([*step, "--layer", "1", "--h0", row], {}),
+        "lstm zeros": (step, {}),
+    })
+    for word in ("/If/then_branch//LSTM", "/If/else_branch//GRU", "initial_h is a graph input"):
+        assert word in results["inspect"].stdout
+    close(np.array([r["h"] for r in results["zeros"].records()]), numbers["gru_zeros"])
+    close(np.array([r["h"] for r in results["states"].records()]), numbers["gru"])
+    close(np.array([r["h"] for r in results["lstm zeros"].records()]), numbers["lstm_zeros"])
+
+
+def test_torch_export_of_an_lstm_cell_is_plain_ops(cli):
+    cli.assert_bad(cli("inspect", str(FIXTURES / "torch_lstm_cell.onnx")),
+                   "holds no recurrent layer (no GRU, LSTM or RNN node, in its graph or any "
+                   "subgraph)", "look like a cell written out as plain ops")

@@ -161,7 +161,8 @@ def test_fixtures_through_the_command_line(cli, tmp_path):
     assert json.loads(results["inspect"].stdout) == [{
         "index": 0, "name": "state_dict.model.rnn.l0", "kind": "gru", "direction": "forward",
         "input_size": 3, "hidden_size": 4, "convention": "reset after",
-        "parameters": 3 * 4 * (3 + 4 + 2)}]
+        "parameters": 3 * 4 * (3 + 4 + 2), "recurrent_activation": "sigmoid",
+        "activations_assumed": None}]
     assert "state_dict.encoder.rnn.l0" in results["table"].stdout
 
 

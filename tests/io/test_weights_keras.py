@@ -156,7 +156,8 @@ def test_lambda_and_custom_objects_in_config_are_never_run(tmp_path):
 
 @pytest.mark.parametrize(("option", "value", "shown"), [
     ("activation", "relu", "activation relu"),
-    ("recurrent_activation", "hard_sigmoid", "recurrent_activation hard_sigmoid"),
+    ("recurrent_activation", "hard_silu", "recurrent_activation hard_silu"),
+    ("recurrent_activation", {"class_name": "MySigmoid"}, "recurrent_activation MySigmoid"),
     ("activation", {"module": "x", "class_name": "function", "config": "my_act",
                     "registered_name": "function"}, "activation function"),
 ])
@@ -195,18 +196,6 @@ def test_member_size_is_checked_before_reading(tmp_path, monkeypatch):
 # -- the bad-file matrix, through the real command ------------------------------------------
 
 
-def claim_size(path: Path, member: str, size: int) -> None:
-    """Patch the central directory so `member` says it unpacks to `size` bytes."""
-    data = bytearray(path.read_bytes())
-    at = data.find(b"PK\x01\x02")
-    while at >= 0:
-        name_length = int.from_bytes(data[at + 28:at + 30], "little")
-        if data[at + 46:at + 46 + name_length].decode() == member:
-            data[at + 24:at + 28] = size.to_bytes(4, "little")
-        at = data.find(b"PK\x01\x02", at + 4)
-    path.write_bytes(bytes(data))
-
-
 def bad_files(tmp_path: Path) -> dict[str, tuple[Path, list[str]]]:
     files: dict[str, tuple[Path, list[str]]] = {}
     good = kf.weights("gru", 3, 4)
@@ -236,7 +225,7 @@ def bad_files(tmp_path: Path) -> dict[str, tuple[Path, list[str]]]:
     add("zip without weights", kf.write_keras_archive(tmp_path / "noweights.keras", None,
                                                       config), "without model.weights.h5")
     huge = kf.write_keras_archive(tmp_path / "huge.keras", [("gru", "enc", good)], config)
-    claim_size(huge, "model.weights.h5", 0x7FFF0000)
+    kf.claim_size(huge, "model.weights.h5", 0x7FFF0000)
     add("huge member", huge, "model.weights.h5 unpacks to 2048 MiB", "up to 1024 MiB")
     wrong = [good[0], np.zeros((4, 10), np.float32), good[2]]
     add("wrong shape", kf.write_keras_archive(tmp_path / "wrong.keras", [("gru", "enc", wrong)],
@@ -282,7 +271,7 @@ def bad_files(tmp_path: Path) -> dict[str, tuple[Path, list[str]]]:
     kf.write_keras3_h5(linked, [("gru", "enc", good)])
     with h5py.File(linked, "a") as handle:
         handle["layers"]["lstm"] = h5py.ExternalLink("/etc/passwd", "/")
-    add("external link", linked, "layers/lstm is a link")
+    add("external link", linked, "layers/lstm is an external link to /etc/passwd")
     missing = tmp_path / "missing.h5"
     kf.write_keras2_h5(missing, [("gru", "gru", good)])
     with h5py.File(missing, "a") as handle:
@@ -332,15 +321,17 @@ def test_inspect_lists_keras_layers(tmp_path, cli):
     for word in ("bi/forward_gru", "bi/backward_gru", "dec", "reset after", "standard"):
         assert word in results["table"].stdout
     listed = json.loads(results["json"].stdout)
+    assumed = {"recurrent_activation": "sigmoid", "activations_assumed": "Keras 3 defaults"}
     assert listed == [
         {"index": 0, "name": "bi/forward_gru", "kind": "gru", "direction": "forward",
          "input_size": 5, "hidden_size": 4, "convention": "reset after",
-         "parameters": 3 * 4 * (5 + 4 + 2)},
+         "parameters": 3 * 4 * (5 + 4 + 2), **assumed},
         {"index": 1, "name": "bi/backward_gru", "kind": "gru", "direction": "reverse",
          "input_size": 5, "hidden_size": 4, "convention": "reset after",
-         "parameters": 3 * 4 * (5 + 4 + 2)},
+         "parameters": 3 * 4 * (5 + 4 + 2), **assumed},
         {"index": 2, "name": "dec", "kind": "lstm", "direction": "forward", "input_size": 8,
-         "hidden_size": 3, "convention": "standard", "parameters": 4 * 3 * (8 + 3 + 1)},
+         "hidden_size": 3, "convention": "standard", "parameters": 4 * 3 * (8 + 3 + 1),
+         **assumed},
     ]
 
 

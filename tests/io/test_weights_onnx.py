@@ -211,11 +211,13 @@ def test_cli_inspect_and_step(cli, tmp_path):
         "reset agrees": ([*step, str(path), "--gru-reset", "before"], {}),
         "reset conflicts": ([*step, str(path), "--gru-reset", "after"], {}),
     })
+    stated = {"recurrent_activation": "sigmoid", "activations_assumed": None}
     assert json.loads(results["inspect"].stdout) == [
         {"index": 0, "name": "enc", "kind": "gru", "direction": "forward", "input_size": 3,
-         "hidden_size": 4, "convention": "reset before", "parameters": 108},
+         "hidden_size": 4, "convention": "reset before", "parameters": 108, **stated},
         {"index": 1, "name": "enc_reverse", "kind": "gru", "direction": "reverse",
-         "input_size": 3, "hidden_size": 4, "convention": "reset before", "parameters": 108},
+         "input_size": 3, "hidden_size": 4, "convention": "reset before", "parameters": 108,
+         **stated},
     ]
     assert results["table"].returncode == 0
     assert "lstm1" in results["table"].stdout and "peepholes" in results["table"].stdout
@@ -370,3 +372,179 @@ def test_cli_starts_from_a_stored_initial_c(cli, tmp_path):
     assert given[0]["c_prev"] == [0.0] * 4 and given[0]["h_prev"] == h0[0, 0].tolist()
     zeros_c = gru_tui.load(path).run(xs, h0=h0[0, 0])["h"]
     np.testing.assert_allclose([r["h"] for r in given], zeros_c, rtol=0, atol=1e-12)
+
+
+# -- subgraphs, folded constants, initial states the model is given ------------------------------
+
+
+def gru_arrays(seed=0, D=3, H=4):
+    rng = np.random.default_rng(seed)
+    return (rng.uniform(-0.8, 0.8, (1, 3 * H, D)), rng.uniform(-0.8, 0.8, (1, 3 * H, H)),
+            rng.uniform(-0.8, 0.8, (1, 6 * H)))
+
+
+def scan_model(name="", D=3, H=4):
+    """A Scan whose body runs one GRU step per input row: W, R, B are the outer graph's
+    initializers, the state is carried from step to step (a body input)."""
+    W, R, B = gru_arrays()
+    double = TensorProto.DOUBLE
+    axes = numpy_helper.from_array(np.array([0], np.int64), "axes")
+    body = helper.make_graph(
+        [helper.make_node("Constant", [], ["axes"], value=axes),
+         helper.make_node("Unsqueeze", ["x_t", "axes"], ["x_seq"]),
+         helper.make_node("GRU", ["x_seq", "W", "R", "B", "", "h_prev"], ["y", "h_next"],
+                          hidden_size=H, linear_before_reset=1, name=name),
+         helper.make_node("Identity", ["h_next"], ["h_out"])],
+        "body",
+        [helper.make_tensor_value_info("h_prev", double, [1, 1, H]),
+         helper.make_tensor_value_info("x_t", double, [1, D])],
+        [helper.make_tensor_value_info("h_next", double, [1, 1, H]),
+         helper.make_tensor_value_info("h_out", double, [1, 1, H])])
+    scan = helper.make_node("Scan", ["h0", "X"], ["h_T", "Ys"], body=body, num_scan_inputs=1,
+                            name="steps")
+    graph = helper.make_graph(
+        [scan], "outer",
+        [helper.make_tensor_value_info("h0", double, [1, 1, H]),
+         helper.make_tensor_value_info("X", double, [None, 1, D])],
+        [helper.make_tensor_value_info("h_T", double, None),
+         helper.make_tensor_value_info("Ys", double, None)],
+        initializer=[numpy_helper.from_array(a, n) for a, n in ((W, "W"), (R, "R"), (B, "B"))])
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+
+
+def test_a_gru_inside_a_scan_body(tmp_path):
+    model = scan_model(name="gru")
+    path = save(model, tmp_path)
+    (layer,) = read_layers(path)
+    assert (layer.name, layer.kind, layer.reset) == ("steps/body/gru", "gru", "after")
+    assert layer.convention == "reset after, initial_h is a graph input"
+    assert layer.initial_h is None  # the carried state: runs start from zeros
+    xs = np.random.default_rng(3).uniform(-1, 1, (6, 3))
+    h0 = np.random.default_rng(4).uniform(-1, 1, 4)
+    Ys = ReferenceEvaluator(model).run(None, {"h0": h0[None, None], "X": xs[:, None]})[1]
+    np.testing.assert_allclose(gru_tui.load(path).run(xs, h0)["h"], Ys[:, 0, 0], rtol=0,
+                               atol=1e-10)
+    unnamed = save(scan_model(), tmp_path, "unnamed.onnx")
+    assert [la.name for la in read_layers(unnamed)] == ["steps/body/node2"]
+
+
+def test_w_that_depends_on_a_loop_input_is_refused(tmp_path):
+    W, R, B = gru_arrays()
+    double = TensorProto.DOUBLE
+    body = helper.make_graph(
+        [helper.make_node("Cast", ["i"], ["scale"], to=double),
+         helper.make_node("Mul", ["W", "scale"], ["W_i"]),
+         helper.make_node("GRU", ["X", "W_i", "R", "B"], ["y", "h"], hidden_size=4),
+         helper.make_node("Identity", ["cond"], ["cond_out"])],
+        "body", [helper.make_tensor_value_info("i", TensorProto.INT64, []),
+                 helper.make_tensor_value_info("cond", TensorProto.BOOL, [])],
+        [helper.make_tensor_value_info("cond_out", TensorProto.BOOL, [])])
+    loop = helper.make_node("Loop", ["trips", ""], [], body=body)
+    graph = helper.make_graph(
+        [loop], "outer", [helper.make_tensor_value_info("X", double, None),
+                          helper.make_tensor_value_info("trips", TensorProto.INT64, [])], [],
+        initializer=[numpy_helper.from_array(a, n) for a, n in ((W, "W"), (R, "R"), (B, "B"))])
+    path = save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), tmp_path)
+    with pytest.raises(InputError, match=r"node node0/body/node2: W is computed at run time, "
+                                         r"not stored: it depends on graph input 'i'"):
+        read_layers(path)
+
+
+def test_weights_folded_from_constants_as_exporters_write_them(tmp_path):
+    """W a Transpose of a Reshape of a Constant, R a Cast of a float32 Constant, B a Concat of
+    Slices: folded, they are exactly what the reference evaluator computes."""
+    W, R, B = gru_arrays(seed=5)
+    ints = {name: numpy_helper.from_array(np.array(v, np.int64), name) for name, v in (
+        ("shape", [1, 3, 12]), ("perm_unused", [0]), ("start0", [0]), ("mid", [12]),
+        ("end", [24]), ("axis1", [1]))}
+    nodes = [
+        helper.make_node("Constant", [], ["W_flat"],
+                         value=numpy_helper.from_array(W.transpose(0, 2, 1).ravel(), "W_flat")),
+        helper.make_node("Constant", [], ["shape"], value=ints["shape"]),
+        helper.make_node("Reshape", ["W_flat", "shape"], ["W_t"]),
+        helper.make_node("Transpose", ["W_t"], ["W_f"], perm=[0, 2, 1]),
+        helper.make_node("Constant", [], ["R32"],
+                         value=numpy_helper.from_array(R.astype(np.float32), "R32")),
+        helper.make_node("Cast", ["R32"], ["R_f"], to=TensorProto.DOUBLE),
+        *[helper.make_node("Constant", [], [n], value=ints[n])
+          for n in ("start0", "mid", "end", "axis1")],
+        helper.make_node("Slice", ["B_stored", "start0", "mid", "axis1"], ["B_in"]),
+        helper.make_node("Slice", ["B_stored", "mid", "end", "axis1"], ["B_rec"]),
+        helper.make_node("Concat", ["B_in", "B_rec"], ["B_f"], axis=1),
+        helper.make_node("GRU", ["X", "W_f", "R_f", "B_f"], ["Y", "Y_h"], hidden_size=4,
+                         name="folded"),
+    ]
+    graph = helper.make_graph(
+        nodes, "g", [helper.make_tensor_value_info("X", TensorProto.DOUBLE, [None, 1, 3])],
+        [helper.make_tensor_value_info("Y", TensorProto.DOUBLE, None)],
+        initializer=[numpy_helper.from_array(B, "B_stored")])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    path = save(model, tmp_path)
+    (layer,) = read_layers(path)
+    np.testing.assert_array_equal(layer.tensors["weight_ih"], W[0])
+    np.testing.assert_array_equal(layer.tensors["weight_hh"], R.astype(np.float32)[0])
+    xs = np.random.default_rng(6).uniform(-1, 1, (5, 3))
+    np.testing.assert_allclose(gru_tui.load(path).run(xs)["h"], reference_y(model, xs)[:, 0],
+                               rtol=0, atol=1e-10)
+
+
+def refused_folds(tmp_path):
+    W, R, B = gru_arrays()
+    stored = [numpy_helper.from_array(a, n) for a, n in ((R, "R"), (B, "B"))]
+
+    def model(nodes, extra=()):
+        node = helper.make_node("GRU", ["X", "W", "R", "B"], ["Y"], hidden_size=4, name="g")
+        graph = helper.make_graph(
+            [*nodes, node], "g", [helper.make_tensor_value_info("X", TensorProto.DOUBLE, None)],
+            [helper.make_tensor_value_info("Y", TensorProto.DOUBLE, None)],
+            initializer=[*stored, *extra])
+        return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+
+    halves = [numpy_helper.from_array(W[..., :2].copy(), "A"),
+              numpy_helper.from_array(np.eye(2, 3), "E")]
+    return {
+        "matmul": (model([helper.make_node("MatMul", ["A", "E"], ["W"])], halves),
+                   "node g: W is computed by a MatMul node 'W', which gru-tui does not fold"),
+        "cycle": (model([helper.make_node("Identity", ["V"], ["W"]),
+                         helper.make_node("Identity", ["W"], ["V"])]),
+                  "node g: W: W is computed from itself (a cycle)"),
+        "undefined": (model([helper.make_node("Identity", ["ghost"], ["W"])]),
+                      "node g: W: 'ghost' is not defined in the model"),
+        "failing op": (model([helper.make_node("Concat", ["A", "E"], ["W"], axis=0)], halves),
+                       "node g: W: Concat node 'W' cannot be folded"),
+    }
+
+
+def test_refused_folds_are_one_line(cli, tmp_path):
+    cases = refused_folds(tmp_path)
+    runs = {name: (["inspect", str(save(model, tmp_path, f"{name}.onnx"))], {})
+            for name, (model, _) in cases.items()}
+    for name, result in cli.many(runs).items():
+        cli.assert_bad(result, cases[name][1])
+
+
+def test_what_a_model_without_a_readable_node_holds(cli, tmp_path):
+    x = [helper.make_tensor_value_info("X", TensorProto.FLOAT, None)]
+    y = [helper.make_tensor_value_info("Y", TensorProto.FLOAT, None)]
+    function = helper.make_function(
+        "mine", "cell", ["X", "W", "R"], ["Y"],
+        [helper.make_node("LSTM", ["X", "W", "R"], ["Y"], hidden_size=2)],
+        opset_imports=[helper.make_opsetid("", 17)])
+    in_function = helper.make_model(
+        helper.make_graph([helper.make_node("cell", ["X", "X", "X"], ["Y"], domain="mine")],
+                          "g", x, y),
+        opset_imports=[helper.make_opsetid("", 17), helper.make_opsetid("mine", 1)],
+        functions=[function])
+    foreign = helper.make_model(helper.make_graph(
+        [helper.make_node("DynamicQuantizeLSTM", ["X"], ["Y"], domain="com.microsoft")],
+        "g", x, y), opset_imports=[helper.make_opsetid("", 17)])
+    cases = {
+        "function": (in_function, "its functions cell hold recurrent nodes, which gru-tui "
+                                  "does not read"),
+        "foreign": (foreign, "com.microsoft.DynamicQuantizeLSTM is not ONNX's own operator"),
+    }
+    runs = {name: (["inspect", str(save(model, tmp_path, f"{name}.onnx"))], {})
+            for name, (model, _) in cases.items()}
+    for name, result in cli.many(runs).items():
+        cli.assert_bad(result, "holds no recurrent layer (no GRU, LSTM or RNN node, in its "
+                       "graph or any subgraph)", cases[name][1])
