@@ -58,6 +58,8 @@ def session_dict(scenario: Scenario, models: tuple[str, ...], t: int = 0,
         "z_weights": scenario.z_weights,
         "bias_offsets": [list(offset) for offset in scenario.bias_offsets],
         "recurrent_scale": scenario.recurrent_scale,
+        **({"recurrent_activation": scenario.recurrent_activation}
+           if scenario.recurrent_activation else {}),
         "inputs": inputs.tolist(),
         "h0": zeros if h0 is None else np.asarray(h0, float).tolist(),
         "c0": zeros if c0 is None else np.asarray(c0, float).tolist(),
@@ -120,6 +122,8 @@ def load_session(path: str | Path) -> Session:
         z_weights=field.choice("z_weights", ("old", "new"), "old"),
         bias_offsets=field.offsets("bias_offsets"),
         recurrent_scale=float(field.get("recurrent_scale", (int, float), 1.0)),
+        recurrent_activation=field.choice("recurrent_activation", ("sigmoid", "hard_sigmoid"),
+                                          None),
         inputs=field.matrix("inputs"),
         h0=field.vector("h0"),
         c0=field.vector("c0"),
@@ -180,8 +184,10 @@ class _Fields:
             raise InputError(f"{self.where}: \"{name}\" has the wrong type")
         return value
 
-    def choice(self, name: str, allowed: tuple[str, ...], default: str) -> str:
-        value = self.data.get(name, default)
+    def choice(self, name: str, allowed: tuple[str, ...], default: str | None) -> str | None:
+        if name not in self.data:
+            return default
+        value = self.data[name]
         if value not in allowed:
             raise InputError(f"{self.where}: \"{name}\" must be one of {', '.join(allowed)}")
         return value

@@ -305,3 +305,16 @@ def test_session_with_settings_options_is_refused(tmp_path):
     })
     for name, result in results.items():
         assert_one_line_error(result, "--session", f"--{name}")
+
+
+def test_a_chosen_recurrent_activation_is_kept(tmp_path):
+    scenario = Scenario(recurrent_activation="hard_sigmoid", preset="sine", steps=5)
+    explorer = Explorer(scenario)
+    path = save_session(explorer, tmp_path / "s.json")
+    assert json.loads(path.read_text())["recurrent_activation"] == "hard_sigmoid"
+    again = Explorer(load_session(path).scenario)
+    assert again.traces["gru"].cell.recurrent_activation == \
+        explorer.traces["gru"].cell.recurrent_activation != "sigmoid"
+    np.testing.assert_array_equal(again.traces["lstm"]["h"], explorer.traces["lstm"]["h"])
+    plain = save_session(Explorer(Scenario()), tmp_path / "p.json")
+    assert "recurrent_activation" not in json.loads(plain.read_text())
