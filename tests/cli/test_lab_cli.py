@@ -136,7 +136,7 @@ def test_forget_bias_raises_the_lstm_forget_rows_only(cli, tmp_path):
     np.testing.assert_allclose(raised["bias_hh_l0"], plain["bias_hh_l0"], atol=1e-5)
 
 
-# -- without --json, on a terminal and in a pipe ----------------------------------------------------
+# -- without --json, on a terminal and in a pipe -----------------------------------------------
 
 
 def test_in_a_pipe_it_prints_the_table(cli):
