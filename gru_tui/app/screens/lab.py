@@ -36,7 +36,7 @@ if TYPE_CHECKING:
     from gru_tui.app.app import GruTuiApp
     from gru_tui.core.lab import Lab
 
-REFRESH_SECONDS = 0.25  # the curves and the table, at most this often while training
+REFRESH_SECONDS = 0.5  # the curves and the table, at most this often while training
 PROBE_SECONDS = 2.0  # the probe's gates and memory, at least this far apart
 WIDE = 140  # columns from which the plot and the table, and the models' gates, sit side by side
 
