@@ -21,11 +21,18 @@ if TYPE_CHECKING:
 # Okabe–Ito colours, one per model, distinct from each other and readable on the background.
 CURVE_COLOURS = {"rnn": "#CC79A7", "gru": "#56B4E9", "lstm": "#F0E442"}
 CURVE_COLOURS_LIGHT = {"rnn": "#CC79A7", "gru": "#0072B2", "lstm": "#E69F00"}
+# Each model's held-out dots: told apart without colour too (NO_COLOR, colour-blind eyes).
+CURVE_MARKERS = {"rnn": "■", "gru": "●", "lstm": "▲"}
 SMALLEST_LOSS = 1e-12  # a loss of 0 is drawn here on the log scale
 
 
 def curve_colour(model: str, dark: bool = True) -> str:
     return (CURVE_COLOURS if dark else CURVE_COLOURS_LIGHT)[model]
+
+
+def curve_key(model: str, dark: bool = True) -> tuple[str, str]:
+    """"━■━": a model's line and its held-out marker, in its colour."""
+    return f"━{CURVE_MARKERS[model]}━", curve_colour(model, dark)
 
 
 def curve_points(iterations: Sequence[float], losses: Sequence[float],
@@ -60,11 +67,11 @@ def tick_label(log10_value: float) -> str:
 
 
 def plot_title(models: Sequence[str], dark: bool = True) -> Text:
-    """"loss, log scale  ━━ RNN  ━━ GRU  ━━ LSTM  ● held out": the plot's legend."""
-    parts: list = [("loss, log scale", "bold")]
+    """"loss, log scale: ━■━ RNN  ━●━ GRU  ━▲━ LSTM, the marks held out": the legend."""
+    parts: list = [("loss, log scale:", "bold")]
     for model in models:
-        parts += ["  ", ("━━", curve_colour(model, dark)), f" {MODEL_SHORT[model]}"]
-    return Text.assemble(*parts, "  ● held out")
+        parts += ["  ", curve_key(model, dark), f" {MODEL_SHORT[model]}"]
+    return Text.assemble(*parts, ", the marks held out")
 
 
 def lab_title(lab: Lab, state: str) -> Text:
@@ -77,12 +84,11 @@ def lab_title(lab: Lab, state: str) -> Text:
                          f"{o.lr:g} · seed {o.seed}", no_wrap=True, overflow="ellipsis")
 
 
-def _number(value: float | None, digits: int = 4) -> str:
+def loss_text(value: float | None) -> str:
+    """A loss to four decimals, below 0.01 to two significant digits: 0.1234, 3.1e-04."""
     if value is None:
         return "–"
-    if value != 0 and abs(value) < 10 ** -digits:
-        return f"{value:.1e}"
-    return format_value(value, signed=False, digits=digits)
+    return f"{value:.1e}" if value < 0.01 else f"{value:.4f}"
 
 
 def lab_table(rows: Sequence[Mapping], threshold: float, dark: bool = True) -> Table:
@@ -106,10 +112,10 @@ def lab_table(rows: Sequence[Mapping], threshold: float, dark: bool = True) -> T
                         else "not yet" if row["state"] in ("training", "paused")
                         else "not reached")
         state_style = {"stopped": "bold red", "done": "bold"}.get(row["state"], "dim")
-        table.add_row(Text.assemble(("━━ ", curve_colour(model, dark)),
+        table.add_row(Text.assemble(curve_key(model, dark), " ",
                                     (MODEL_SHORT[model], "bold")),
                       str(row["hidden"]), f"{row['params']:,}", str(iteration), rate,
-                      f"{seconds:.1f}", _number(row["loss"]), _number(row["eval_loss"]),
+                      f"{seconds:.1f}", loss_text(row["loss"]), loss_text(row["eval_loss"]),
                       reached_text, Text(row["state"], style=state_style))
     return table
 
@@ -120,7 +126,7 @@ def probe_heading(model: str, t: int, steps: int, prediction: np.ndarray, target
     target there (or that the task does not score that step)."""
     shown = " ".join(format_value(float(v), digits=2) for v in prediction)
     wanted = " ".join(format_value(float(v), digits=2) for v in target)
-    return Text.assemble(("━━ ", curve_colour(model, dark)), (MODEL_TITLES[model], "bold"),
+    return Text.assemble(curve_key(model, dark), " ", (MODEL_TITLES[model], "bold"),
                          f"  t = {t + 1} / {steps}  ŷ {shown}  ",
                          (f"y {wanted}" if scored else "not scored here", "dim"),
                          no_wrap=True, overflow="ellipsis")

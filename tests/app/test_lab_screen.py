@@ -302,7 +302,8 @@ async def test_it_trains_to_the_end_and_shows_the_table():
         table = screen_text(app, screen.query_one("#lab-table"))
         for model, H in (("RNN", 3), ("GRU", 3), ("LSTM", 3)):
             progress = lab.progress(model.lower())
-            row = re.search(rf"━━ {model}\s+(\d+)\s+(\S+)\s+(\d+)\s+\d+\s+\S+\s+(\S+)\s+(\S+)",
+            assert progress["eval_loss"] >= 0.01  # four decimals (below: two digits, 1.2e-03)
+            row = re.search(rf"━.━ {model}\s+(\d+)\s+(\S+)\s+(\d+)\s+\d+\s+\S+\s+(\S+)\s+(\S+)",
                             table)
             assert row, table
             assert row.groups() == (str(H), f"{progress['params']:,}", "40",

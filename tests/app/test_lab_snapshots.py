@@ -57,3 +57,12 @@ def test_lab_wide_140x40(snap_compare, lab):
 def test_lab_80x24(snap_compare, lab):
     """At 80×24: the plot over the table, the gates below, scrolled with ↑/↓."""
     assert snap_compare(GruTuiApp(), run_before=opened_paused(lab), terminal_size=(80, 24))
+
+
+def test_lab_no_color(snap_compare, lab, monkeypatch):
+    """NO_COLOR=1: grey everywhere, the plot's canvases included (textual-hires-canvas gives
+    unstyled blank lines, which LossPlot's canvases style)."""
+    monkeypatch.setenv("NO_COLOR", "1")
+    app = GruTuiApp()
+    assert app.no_color
+    assert snap_compare(app, run_before=opened_paused(lab), terminal_size=(80, 24))
