@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from screen_reader import screen_lines, screen_text
+from test_app import make_app, until  # the app with its notices recorded; polling
 from textual.command import CommandPalette
 
 from gru_tui.app.app import GruTuiApp
@@ -35,28 +36,6 @@ def trained_lab() -> Lab:
     lab = tiny_lab(iterations=20)
     list(lab.run())
     return lab
-
-
-def make_app(lab: Lab) -> GruTuiApp:
-    """`gru-tui lab`'s app, with every notice recorded in ``app.notices``."""
-    app = GruTuiApp(lab=lab)
-    app.notices = []
-    notify = app.notify
-
-    def recording(message, *, title="", severity="information", **rest):
-        app.notices.append((str(message), severity))
-        return notify(message, title=title, severity=severity, **rest)
-
-    app.notify = recording
-    return app
-
-
-async def until(pilot, condition, tries: int = 400) -> None:
-    for _ in range(tries):
-        if condition():
-            return
-        await pilot.pause(0.05)
-    raise AssertionError("the app never got there")
 
 
 def lab_screen(app) -> LabScreen:
@@ -270,7 +249,7 @@ def test_every_lab_key_has_a_check():
 @pytest.mark.parametrize(("key", "action"), LAB_PRESSES)
 async def test_every_lab_key_does_its_job(key, action, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    app = make_app(tiny_lab() if action in TRAINING else trained_lab())
+    app = make_app(lab=tiny_lab() if action in TRAINING else trained_lab())
     async with app.run_test(size=SIZE) as pilot:
 
         async def press() -> None:
@@ -280,7 +259,7 @@ async def test_every_lab_key_does_its_job(key, action, tmp_path, monkeypatch):
 
 
 async def test_the_explorers_keys_do_not_reach_the_hidden_main_screen():
-    app = make_app(tiny_lab())
+    app = make_app(lab=tiny_lab())
     async with app.run_test(size=SIZE) as pilot:
         await paused(pilot)
         before = (app.explorer.t, app.explorer.scenario.seed, app.explorer.visible)
@@ -294,7 +273,7 @@ async def test_the_explorers_keys_do_not_reach_the_hidden_main_screen():
 
 async def test_it_trains_to_the_end_and_shows_the_table():
     lab = tiny_lab(iterations=40)
-    app = make_app(lab)
+    app = make_app(lab=lab)
     async with app.run_test(size=SIZE) as pilot:
         screen = lab_screen(app)
         await until(pilot, lambda: lab.done and not screen.running)
@@ -316,7 +295,7 @@ async def test_it_trains_to_the_end_and_shows_the_table():
 async def test_a_model_that_goes_nan_stops_with_a_notice_and_the_others_go_on():
     lab = tiny_lab(iterations=30)
     lab._models["rnn"].network.params[0] = np.nan  # its first loss is NaN
-    app = make_app(lab)
+    app = make_app(lab=lab)
     async with app.run_test(size=SIZE) as pilot:
         screen = lab_screen(app)
         await until(pilot, lambda: lab.done and not screen.running)
@@ -329,7 +308,7 @@ async def test_a_model_that_goes_nan_stops_with_a_notice_and_the_others_go_on():
 
 async def test_with_save_to_it_saves_when_training_ends(tmp_path):
     lab = tiny_lab(iterations=15, save_to=tmp_path / "run")
-    app = make_app(lab)
+    app = make_app(lab=lab)
     async with app.run_test(size=SIZE) as pilot:
         await until(pilot, lambda: (tmp_path / "run" / "eval.npz").exists())
         await until(pilot, lambda: any(m.startswith("Saved") for m, _ in app.notices))
@@ -339,7 +318,7 @@ async def test_with_save_to_it_saves_when_training_ends(tmp_path):
 
 async def test_match_params_opens_the_gru_alone_in_the_explorer():
     lab = tiny_lab(match_params=True)
-    app = make_app(lab)
+    app = make_app(lab=lab)
     async with app.run_test(size=SIZE) as pilot:
         await paused(pilot)
         assert len(set(lab.hidden_sizes.values())) == 3  # three hidden sizes, three panels
