@@ -68,7 +68,8 @@ def lab(
     exact backpropagation through time with Adam; every model sees the same batches.
 
     In the app: space pauses, r restarts with the same seed, S saves, enter opens the trained
-    models in the explorer, ? lists every key.
+    models in the explorer, ? lists the lab's keys. In a pipe it trains to the end and prints
+    the models' table; --json streams every record instead.
     """
     from gru_tui.core.lab import Lab
 
