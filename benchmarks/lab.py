@@ -25,7 +25,8 @@ it trains a few iterations at T = 200. Figures only: nothing here asserts a timi
 ``--tasks`` runs ``Lab(task)`` with every default for each task (a minute or two in all) and
 prints, per model, the parameter count, the first evaluation (every 50 iterations) whose
 held-out loss is below the task's threshold with the model's training seconds until then,
-and the final held-out loss, as a markdown table.
+and the final held-out loss, as a markdown table; then the LSTM on copy again with
+``--forget-bias 1`` (Keras's unit_forget_bias).
 """
 
 from __future__ import annotations
@@ -44,6 +45,8 @@ BATCH, STEPS, INPUTS, OUTPUTS = 32, 50, 2, 1
 MEMORY_STEPS = 200
 THREADS = (1, 2)
 TARGETS = {32: 1.0, 128: 1.5}  # gru-tui ms / torch ms at most, per H
+# --tasks: runs beyond every task at the defaults; the LSTM with Keras's forget bias on copy
+EXTRA_RUNS = (("copy", {"models": ("lstm",), "forget_bias": 1.0}),)
 
 
 def batch(steps: int):
@@ -281,21 +284,21 @@ def tasks_table(iterations: int | None) -> list[dict]:
     from gru_tui.core.lab import Lab
     from gru_tui.core.tasks import TASKS
 
+    runs = [(name, {}) for name in TASKS] + [(name, options) for name, options in EXTRA_RUNS]
     rows = []
-    for name, task in TASKS.items():
-        lab = Lab(name) if iterations is None else Lab(name, iterations=iterations)
-        reached: dict[str, dict] = {}
+    for name, options in runs:
+        lab = Lab(name, **options, **({} if iterations is None else {"iterations": iterations}))
         for record in lab.run():
-            model, loss = record["model"], record["eval_loss"]
             if record.get("final"):
-                rows.append({"task": name, "length": lab.task.length, "model": model,
-                             "threshold": task.threshold, "params": record["params"],
-                             "reached": reached.get(model), "eval_loss": loss,
+                reached = lab.progress(record["model"])["reached"]
+                rows.append({"task": name, "length": lab.task.length, "model": record["model"],
+                             "options": options, "threshold": TASKS[name].threshold,
+                             "params": record["params"],
+                             "reached": reached and dict(zip(("iteration", "seconds"), reached,
+                                                             strict=True)),
+                             "eval_loss": record["eval_loss"],
                              "iterations": record["iteration"], "seconds": record["seconds"],
                              "stopped": record.get("stopped")})
-            elif loss is not None and loss < task.threshold and model not in reached:
-                reached[model] = {"iteration": record["iteration"],
-                                  "seconds": record["seconds"]}
     return rows
 
 
@@ -308,7 +311,10 @@ def print_tasks(rows: list[dict]) -> None:
                 else f"not reached in {row['iterations']}")
         loss = "—" if row["eval_loss"] is None else f"{row['eval_loss']:.4f}"
         task = f"{row['task']} (< {row['threshold']:g})"
-        print(f"| {task} | {row['model']} | {row['params']} | {when} | {loss} | "
+        model = row["model"] + "".join(f" --{key.replace('_', '-')} {value:g}"
+                                       for key, value in row["options"].items()
+                                       if key != "models")
+        print(f"| {task} | {model} | {row['params']} | {when} | {loss} | "
               f"{row['seconds']:.1f} |")
 
 

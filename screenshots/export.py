@@ -13,7 +13,9 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from gru_tui.app.app import GruTuiApp
+from gru_tui.app.screens import LabScreen
 from gru_tui.core.examples import example_layers
+from gru_tui.core.lab import Lab
 from gru_tui.core.presets import keep_gates_open
 from gru_tui.core.scenario import Scenario
 
@@ -47,12 +49,33 @@ SHOTS = (
 )
 
 
+async def shoot_lab(name: str, size: tuple[int, int], lab: Lab) -> Path:
+    """The lab's screen as it stands, paused."""
+    app = GruTuiApp()
+    async with app.run_test(size=size) as pilot:
+        await app.push_screen(LabScreen(lab, paused=True))
+        await pilot.pause()
+        path = app.save_screenshot(filename=f"{name}.svg", path=str(HERE))
+    return Path(path)
+
+
+def lab_mid_run() -> Lab:
+    """`gru-tui lab` (adding, T = 100) after 400 of its 1500 iterations: the GRU has learned
+    the sum, the LSTM and the simple RNN not yet."""
+    lab = Lab("adding")
+    for _ in range(400):
+        lab.step()
+    return lab
+
+
 async def main() -> None:
     os.environ.pop("NO_COLOR", None)
     os.environ.pop("TEXTUAL_THEME", None)
     for name, size, keys, *scenario in SHOTS:
         path = await shoot(name, size, keys, *scenario)
         print(path.relative_to(HERE.parent))
+    path = await shoot_lab("lab", (160, 48), lab_mid_run())
+    print(path.relative_to(HERE.parent))
 
 
 if __name__ == "__main__":

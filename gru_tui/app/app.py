@@ -5,16 +5,18 @@ from __future__ import annotations
 import io
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from textual.app import App, SystemCommand
 from textual.screen import Screen
 from textual.timer import Timer
 
-from gru_tui.app.keys import KEYS, bindings
+from gru_tui.app.keys import MAIN, bindings, keys_of
 from gru_tui.app.messages import ExplorerChanged
 from gru_tui.app.screens import (
     DiagramScreen,
     HelpScreen,
+    LabScreen,
     LoadScreen,
     MainScreen,
     OffsetsScreen,
@@ -29,28 +31,37 @@ from gru_tui.core.scenario import Scenario
 from gru_tui.core.session import save_session, session_text
 from gru_tui.errors import InputError
 
+if TYPE_CHECKING:
+    from gru_tui.core.lab import Lab
+
 SPEEDS = (0.5, 1.0, 2.0, 4.0, 8.0, 16.0)  # steps per second when playing
 
 
 class GruTuiApp(App[None]):
-    """Step through a GRU, an LSTM and a simple RNN, edit inputs, see every gate."""
+    """Step through a GRU, an LSTM and a simple RNN, edit inputs, see every gate. With a
+    `lab`, the training lab's screen opens first, over the main screen (`gru-tui lab`)."""
 
     CSS_PATH = "app.tcss"
     TITLE = "gru-tui"
     BINDINGS = bindings()
 
     def __init__(self, scenario: Scenario | None = None, *, t: int = 0, unit: int = 0,
-                 visible: tuple[str, ...] = (), **kwargs) -> None:
+                 visible: tuple[str, ...] = (), lab: Lab | None = None, **kwargs) -> None:
         super().__init__(**kwargs)
         self.explorer = Explorer(scenario or Scenario(), t=t, unit=unit, visible=visible)
         self.speed = 2
         self._player: Timer | None = None
+        self.lab = lab
 
     # -- layout ----------------------------------------------------------------------------
 
     def get_default_screen(self) -> Screen:
         self.main = MainScreen()
         return self.main
+
+    def on_mount(self) -> None:
+        if self.lab is not None:
+            self.push_screen(LabScreen(self.lab))
 
     # -- keeping the screen in step with the explorer ------------------------------------
 
@@ -191,21 +202,25 @@ class GruTuiApp(App[None]):
             except InputError as error:
                 self.notify(str(error), title="Not loaded", severity="warning")
                 return
-            self._stop()
-            self.explorer = explorer
-            for panel in self.main.query(ModelPanel):
-                panel.row = 0  # H may have changed
-            self.main.show_models()
-            self.changed()
             if example:
                 running = f"example {example}"
             elif layers:
                 running = explorer.traces[explorer.visible[0]].cell.source
             else:
                 running = f"random weights from seed {explorer.scenario.seed}"
-            self.notify(f"Running {running}", title="Weights")
+            self.show_explorer(explorer, running)
 
         self.push_screen(LoadScreen(self.explorer.scenario.seed), done)
+
+    def show_explorer(self, explorer: Explorer, running: str) -> None:
+        """Run other weights: the main screen shows `explorer` from now on."""
+        self._stop()
+        self.explorer = explorer
+        for panel in self.main.query(ModelPanel):
+            panel.row = 0  # H may have changed
+        self.main.show_models()
+        self.changed()
+        self.notify(f"Running {running}", title="Weights")
 
     def action_toggle_model(self, model: str) -> None:
         if self.edit(self.explorer.toggle_model, model):
@@ -236,7 +251,7 @@ class GruTuiApp(App[None]):
     # -- actions: views and files -----------------------------------------------------------
 
     def action_help(self) -> None:
-        self.push_screen(HelpScreen())
+        self.push_screen(HelpScreen(getattr(self.screen, "KEY_SCREEN", MAIN)))
 
     def action_worked(self) -> None:
         self.push_screen(WorkedScreen())
@@ -284,9 +299,10 @@ class GruTuiApp(App[None]):
         self.notify(f"Saved {path.resolve()}", title="Session")
 
     def get_system_commands(self, screen: Screen):
-        """The command palette: every action of the key registry, plus Textual's own."""
+        """The command palette: the actions of the key registry that work on `screen`, plus
+        Textual's own."""
         yield from super().get_system_commands(screen)
-        for key in KEYS:
+        for key in keys_of(getattr(screen, "KEY_SCREEN", MAIN)):
             if key.builtin:
                 continue
             yield SystemCommand(f"{key.description}  ({key.shown or key.keys})",

@@ -2,6 +2,13 @@
 
 The app's bindings, the help screen and the command palette are all made from this table,
 so a key is listed everywhere or nowhere.
+
+A key works on the screens it names. The main screen's keys are the app's bindings, and work
+on every screen opened over it (the diagram, the worked example). A screen that shows
+something else, the training lab (`gru-tui lab`), binds only the keys that name it
+(``bindings(LAB)``): its own actions, written ``screen.<action>``, and the app's that make
+sense there (help, quit, screenshot). The help and the command palette list the keys of
+the screen they are opened on.
 """
 
 from __future__ import annotations
@@ -9,6 +16,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from textual.binding import Binding
+
+MAIN = "main"  # the main screen and the screens over it: the app's own bindings
+LAB = "lab"  # the training lab's screen
 
 
 @dataclass(frozen=True)
@@ -20,14 +30,20 @@ class Key:
     shown: str = ""  # how the help screen writes the key; default: from `keys`
     footer: str = ""  # a short label puts the key in the footer
     builtin: bool = False  # Textual binds it already; listed, not bound again
+    screens: tuple[str, ...] = (MAIN,)  # where it works
 
-    def binding(self) -> Binding:
-        return Binding(self.keys, self.action, self.footer or self.description,
+    def binding(self, screen: str = MAIN) -> Binding:
+        """Bound by the app (MAIN), or by another screen, where an app action is "app.…"."""
+        action = self.action
+        if screen != MAIN and "." not in action:
+            action = f"app.{action}"
+        return Binding(self.keys, action, self.footer or self.description,
                        show=bool(self.footer), key_display=self.shown or None,
                        tooltip=self.description)
 
 
-GROUPS = ("Move", "Edit", "Sequence", "Model", "View", "Save", "App")
+GROUPS = ("Move", "Edit", "Sequence", "Model", "View", "Save", "App", "Training lab")
+EVERYWHERE = (MAIN, LAB)
 
 KEYS: tuple[Key, ...] = (
     Key("left", "move(-1)", "Step back", "Move", "←", footer="back"),
@@ -68,16 +84,40 @@ KEYS: tuple[Key, ...] = (
     Key("v", "toggle_strips", "Bars / heat strips", "View", "v"),
     Key("m", "toggle_memory", "Memory: how much h_T depends on each x_t", "View", "m",
         footer="memory"),
-    Key("ctrl+s", "screenshot", "Save an SVG screenshot", "Save", "ctrl+s"),
+    Key("ctrl+s", "screenshot", "Save an SVG screenshot", "Save", "ctrl+s", screens=EVERYWHERE),
     Key("S", "save_session", "Save the session file", "Save", "S"),
     Key("tab", "app.focus_next", "Next panel", "App", "tab", builtin=True),
     Key("shift+tab", "app.focus_previous", "Previous panel", "App", "shift+tab", builtin=True),
-    Key("question_mark", "help", "Help: every key", "App", "?", footer="help"),
-    Key("ctrl+p", "command_palette", "Command palette", "App", "ctrl+p", builtin=True),
-    Key("q", "quit", "Quit", "App", "q", footer="quit"),
+    Key("question_mark", "help", "Help: every key", "App", "?", footer="help",
+        screens=EVERYWHERE),
+    Key("ctrl+p", "command_palette", "Command palette", "App", "ctrl+p", builtin=True,
+        screens=EVERYWHERE),
+    Key("q", "quit", "Quit", "App", "q", footer="quit", screens=EVERYWHERE),
+    Key("space", "screen.toggle_training", "Pause / resume training", "Training lab", "space",
+        footer="pause", screens=(LAB,)),
+    Key("r", "screen.restart", "Restart training from the same seed", "Training lab", "r",
+        footer="restart", screens=(LAB,)),
+    Key("S", "screen.save", "Save the models and the held-out batch", "Training lab", "S",
+        footer="save", screens=(LAB,)),
+    Key("enter", "screen.explore", "Open the trained models in the explorer", "Training lab",
+        "enter", footer="explore", screens=(LAB,)),
+    Key("left", "screen.probe_step(-1)", "Probe sequence: step back", "Training lab", "←",
+        screens=(LAB,)),
+    Key("right", "screen.probe_step(1)", "Probe sequence: step forward", "Training lab", "→",
+        screens=(LAB,)),
+    Key("up", "screen.scroll_probe(-1)", "Scroll the models' gates up", "Training lab", "↑",
+        screens=(LAB,)),
+    Key("down", "screen.scroll_probe(1)", "Scroll the models' gates down", "Training lab", "↓",
+        screens=(LAB,)),
 )
 
 
 
-def bindings() -> list[Binding]:
-    return [key.binding() for key in KEYS if not key.builtin]
+def keys_of(screen: str) -> tuple[Key, ...]:
+    """The keys that work on `screen`."""
+    return tuple(key for key in KEYS if screen in key.screens)
+
+
+def bindings(screen: str = MAIN) -> list[Binding]:
+    """The bindings of `screen`: the app's for MAIN, a screen's own for the others."""
+    return [key.binding(screen) for key in keys_of(screen) if not key.builtin]

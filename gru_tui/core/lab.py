@@ -49,12 +49,14 @@ from pathlib import Path
 
 import numpy as np
 
+from gru_tui.core.scenario import Scenario
 from gru_tui.core.tasks import Batch, Task, make_task
 from gru_tui.engine import GRUCell, LSTMCell, RNNCell
 from gru_tui.engine.gates import from_engine_order
 from gru_tui.engine.params import parameter_count as engine_parameter_count
 from gru_tui.engine.training import Adam, Network, clip_gradient
 from gru_tui.errors import InputError
+from gru_tui.io.layers import Layer
 
 MODELS = ("rnn", "gru", "lstm")
 DTYPES = ("float32", "float64")
@@ -78,6 +80,9 @@ class LabOptions:
     seed: int = 0
     delay: int = 3
     clip: float | None = 1.0  # None: no clipping
+    # added to the LSTM's initial forget-gate bias (b_ih's f rows), as Keras's
+    # unit_forget_bias adds 1: the cell starts out keeping its memory
+    forget_bias: float = 0.0
     blas_threads: int | None = 1  # while training; None: numpy's own setting
 
 
@@ -114,6 +119,7 @@ class _Model:
     eval_loss: float | None = None
     stopped: str | None = None
     done: bool = False
+    reached: tuple[int, float] | None = None  # (iteration, seconds): eval_loss < threshold
     records: list[dict] = field(default_factory=list)
 
 
@@ -153,6 +159,9 @@ class Lab:
                 conventions = {"reset": "after"} if name == "gru" else {}
                 network = Network.create(name, D, self.hidden_sizes[name], O, seed=o.seed,
                                          dtype=o.dtype, **conventions)
+                if name == "lstm" and o.forget_bias:
+                    H, f = self.hidden_sizes[name], LSTMCell.GATES.index("f")
+                    network.b_i[f * H : (f + 1) * H] += o.forget_bias  # a view of the params
                 self._models[name] = _Model(name, network, Adam(network.params, o.lr))
             self.iteration = 0
             self.notices: list[str] = []
@@ -203,6 +212,9 @@ class Lab:
         model.iteration, model.loss = self.iteration, loss
         if evaluate:
             model.eval_loss = self._evaluate(network)
+            if model.reached is None and model.eval_loss is not None \
+                    and model.eval_loss < self.task.threshold:
+                model.reached = (self.iteration, model.seconds)
         record = {"model": model.name, "iteration": self.iteration, "loss": loss,
                   "eval_loss": model.eval_loss if evaluate else None,
                   "seconds": model.seconds, "grad_norm": grad_norm,
@@ -254,10 +266,56 @@ class Lab:
         with self._lock:
             return self._model(model).network.predict(np.asarray(x, dtype=self.options.dtype))
 
-    def history(self, model: str) -> list[dict]:
-        """`model`'s records so far, in order (copies)."""
+    def history(self, model: str, start: int = 0) -> list[dict]:
+        """`model`'s records so far, in order, from record number `start` on (copies)."""
         with self._lock:
-            return [dict(record) for record in self._model(model).records]
+            return [dict(record) for record in self._model(model).records[start:]]
+
+    def progress(self, model: str) -> dict:
+        """Where `model` stands, without copying its history: iteration (its last), loss,
+        eval_loss (the latest evaluation), seconds, params, hidden, done, stopped, and
+        reached: (iteration, seconds) of the first evaluation below the task's threshold,
+        or None."""
+        with self._lock:
+            m = self._model(model)
+            return {"model": m.name, "iteration": m.iteration, "loss": m.loss,
+                    "eval_loss": m.eval_loss, "seconds": m.seconds,
+                    "params": m.network.parameter_count, "hidden": m.network.hidden_size,
+                    "done": m.done, "stopped": m.stopped, "reached": m.reached}
+
+    def probe(self) -> Batch:
+        """The probe sequence: the held-out batch's first, as x [T, D], y [T, O], mask [T]."""
+        held_out = self.held_out
+        return Batch(held_out.x[0], held_out.y[0], held_out.mask[0])
+
+    def layers(self, models: Sequence[str] | None = None) -> tuple[Layer, ...]:
+        """`models` (default: all) as the layers a weight file gives, with their current
+        weights: what the explorer runs."""
+        with self._lock:
+            return tuple(self._layer(self._model(name)) for name in (models or self.models))
+
+    def _layer(self, model: _Model) -> Layer:
+        cell = model.network.cell()
+        tensors = {"weight_ih": cell.W, "weight_hh": cell.U, "bias_ih": cell.b_i,
+                   "bias_hh": cell.b_h}
+        return Layer(name=f"{model.name} trained on {self.task.name}, iteration "
+                          f"{model.iteration}",
+                     kind=model.name, direction="forward", input_size=cell.input_size,
+                     hidden_size=cell.hidden_size,
+                     convention="reset after" if model.name == "gru" else "pytorch",
+                     parameters=sum(int(t.size) for t in tensors.values()), tensors=tensors,
+                     order=cell.GATES, reset="after", framework="gru-tui lab")
+
+    def scenario(self, models: Sequence[str] | None = None) -> Scenario:
+        """`models` (default: all) with their current weights on the probe sequence, for the
+        explorer; they must share one hidden size."""
+        models = tuple(models or self.models)
+        sizes = {self.hidden_sizes[name] for name in models}
+        if len(sizes) > 1:
+            raise InputError(f"{' and '.join(models)} differ in hidden size; the explorer "
+                             "runs one hidden size at a time")
+        return Scenario(models=models, weights=self.layers(models), inputs=self.probe().x,
+                        dtype=self.options.dtype, reset="after")
 
     def evaluate(self, model: str) -> float | None:
         """The held-out loss of `model` now (None if not finite)."""
@@ -342,7 +400,7 @@ def _checked(options: LabOptions) -> LabOptions:
         raise InputError("-m needs at least one model: rnn, gru, lstm")
     for name in options.models:
         if name not in MODELS:
-            raise InputError(f"unknown model {name!r}; choose from {', '.join(MODELS)}")
+            raise InputError(f"-m: unknown model {name!r}; choose from {', '.join(MODELS)}")
     if len(set(options.models)) != len(options.models):
         raise InputError(f"-m names a model twice: {','.join(options.models)}")
     for name in ("hidden", "batch", "iterations", "eval_every", "eval_batch"):
@@ -357,6 +415,10 @@ def _checked(options: LabOptions) -> LabOptions:
     if options.clip is not None and not (isinstance(options.clip, int | float)
                                          and options.clip > 0):
         raise InputError(f"--clip must be a positive number, got {options.clip}")
+    if not (isinstance(options.forget_bias, int | float) and math.isfinite(options.forget_bias)):
+        raise InputError(f"--forget-bias must be a number, got {options.forget_bias}")
+    if options.forget_bias and "lstm" not in options.models:
+        raise InputError("--forget-bias sets the LSTM's forget gate; -m trains no lstm")
     if options.dtype not in DTYPES:
         raise InputError(f"--dtype must be float32 or float64, got {options.dtype}")
     return options

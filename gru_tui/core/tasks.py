@@ -105,7 +105,7 @@ class Delay(Task):
         if isinstance(self.delay, bool) or int(self.delay) != self.delay or self.delay < 1:
             raise InputError(f"--delay must be a positive integer, got {self.delay}")
         if self.delay >= self.length:
-            raise InputError(f"delay {self.delay} needs sequences longer than {self.delay} "
+            raise InputError(f"--delay {self.delay} needs sequences longer than {self.delay} "
                              f"steps; --length is {self.length}")
 
     def describe(self) -> dict:
@@ -211,7 +211,7 @@ TASKS: dict[str, type[Task]] = {cls.name: cls for cls in (Delay, Hold, Adding, C
 def make_task(name: str, length: int | None = None, delay: int = 3) -> Task:
     """The task called `name` with its options (`length` None: the task's default)."""
     if name not in TASKS:
-        raise InputError(f"unknown task {name!r}; choose one of {', '.join(TASKS)}")
+        raise InputError(f"--task: unknown task {name!r}; choose one of {', '.join(TASKS)}")
     cls = TASKS[name]
     length = cls.default_length if length is None else length
     return Delay(length, delay) if cls is Delay else cls(length)

@@ -55,9 +55,10 @@ def timeline_rows(explorer: Explorer, width: int, dark: bool = True) -> list[Tex
 
 
 def memory_rows(explorer: Explorer, profiles: Mapping[str, MemoryProfile], width: int,
-                dark: bool = True, computing: str = "") -> list[Text]:
+                dark: bool = True, computing: str = "", key_hints: bool = True) -> list[Text]:
     """‖∂h_T/∂x_t‖ of every profiled model across the timeline, shown models first, then
-    the values at the cursor and what one step passes on there."""
+    the values at the cursor and what one step passes on there. `key_hints` names the main
+    screen's keys that change it."""
     ex = explorer
     title = Text.assemble(("Memory".ljust(LABEL_WIDTH), "bold"),
                           "‖∂h_T/∂x_t‖: how much the last state still depends on x_t",
@@ -72,7 +73,8 @@ def memory_rows(explorer: Explorer, profiles: Mapping[str, MemoryProfile], width
     top = math.ceil(float(finite.max())) if finite.size else 0
     bottom = top - DECADES
     title.append(f", log scale 1e{bottom:+03d} … 1e{top:+03d}", style="dim")
-    title.append("   k keep gates · u/U scale U", style="dim italic")
+    if key_hints:
+        title.append("   k keep gates · u/U scale U", style="dim italic")
     room = max(width - LABEL_WIDTH, 1)
     start, stop, cells = timeline_window(ex.steps, ex.t, room)
     rows = [title]

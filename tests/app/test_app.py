@@ -22,7 +22,7 @@ from textual.widgets import Input, OptionList
 
 import gru_tui
 from gru_tui.app.app import SPEEDS, GruTuiApp
-from gru_tui.app.keys import KEYS
+from gru_tui.app.keys import MAIN, keys_of
 from gru_tui.app.screens import (
     DiagramScreen,
     HelpScreen,
@@ -698,13 +698,14 @@ async def _quit(pilot, press):
     assert not app.is_running and app.return_code == 0
 
 
+# The main screen's keys; the training lab's are checked in test_lab_screen.py.
 KEY_PRESSES = [pytest.param(name, key.action, id=f"{name}:{key.action}")
-               for key in KEYS for name in key.keys.split(",")]
+               for key in keys_of(MAIN) for name in key.keys.split(",")]
 
 
 def test_every_registry_action_has_a_check():
-    assert set(CHECKS) == {key.action for key in KEYS}
-    assert len(KEY_PRESSES) >= len(KEYS)
+    assert set(CHECKS) == {key.action for key in keys_of(MAIN)}
+    assert len(KEY_PRESSES) >= len(keys_of(MAIN))
 
 
 @pytest.mark.parametrize(("key", "action"), KEY_PRESSES)
@@ -1233,7 +1234,7 @@ async def test_help_lists_every_key():
         await pilot.press("question_mark")
         lines = screen_lines(app, app.screen.query_one("#info-body"))
         text = "\n".join(lines)
-        for key in KEYS:
+        for key in keys_of(MAIN):
             shown_as = key.shown or key.keys
             assert re.search(rf"^\s*{re.escape(shown_as)}\s+{re.escape(key.description)}\s*$",
                              text, re.MULTILINE), key
@@ -1245,7 +1246,7 @@ async def test_the_command_palette_lists_and_runs_the_registry_actions():
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         titles = [command.title for command in app.get_system_commands(app.screen)]
-        for key in KEYS:
+        for key in keys_of(MAIN):
             if not key.builtin:
                 assert any(key.description in title for title in titles), key.description
         await pilot.press("ctrl+p")

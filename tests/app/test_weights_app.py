@@ -14,7 +14,7 @@ from textual.widgets import Input, Label, OptionList
 
 import gru_tui
 from gru_tui.app.app import GruTuiApp
-from gru_tui.app.keys import KEYS
+from gru_tui.app.keys import MAIN, keys_of
 from gru_tui.app.screens import LoadScreen
 from gru_tui.core.explorer import Explorer
 from gru_tui.core.scenario import Scenario
@@ -60,7 +60,7 @@ async def test_app_runs_a_loaded_layer(tmp_path, monkeypatch, kind, layer):
         np.testing.assert_array_equal(ex.scenario.inputs, expected)
         reference = gru_tui.load(path, layer=layer).run(expected)
         np.testing.assert_array_equal(ex.traces[kind]["h"], reference["h"])
-        for key in KEYS:
+        for key in keys_of(MAIN):
             first = key.keys.split(",")[0]
             if first in SKIP:
                 continue

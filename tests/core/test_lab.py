@@ -287,15 +287,16 @@ def test_float32_files_reproduce_the_reported_loss(tmp_path):
 
 
 @pytest.mark.parametrize(("options", "message"), [
-    ({"task": "sorting"}, "unknown task 'sorting'; choose one of delay, hold, adding, copy"),
+    ({"task": "sorting"},
+     "--task: unknown task 'sorting'; choose one of delay, hold, adding, copy"),
     ({"hidden": 0}, "--hidden must be a positive integer, got 0"),
     ({"hidden": -4}, "--hidden must be a positive integer, got -4"),
     ({"lr": 0.0}, "--lr must be a positive number, got 0.0"),
     ({"lr": -0.1}, "--lr must be a positive number, got -0.1"),
     ({"lr": math.nan}, "--lr must be a positive number, got nan"),
     ({"task": "delay", "delay": 60, "length": 50},
-     "delay 60 needs sequences longer than 60 steps; --length is 50"),
-    ({"models": ["gru", "tcn"]}, "unknown model 'tcn'; choose from rnn, gru, lstm"),
+     "--delay 60 needs sequences longer than 60 steps; --length is 50"),
+    ({"models": ["gru", "tcn"]}, "-m: unknown model 'tcn'; choose from rnn, gru, lstm"),
     ({"models": ["gru", "gru"]}, "-m names a model twice: gru,gru"),
     ({"models": []}, "-m needs at least one model: rnn, gru, lstm"),
     ({"batch": 0}, "--batch must be a positive integer, got 0"),

@@ -96,13 +96,13 @@ def test_a_batch_is_a_pure_function_of_seed_and_index(name):
 
 
 @pytest.mark.parametrize(("args", "message"), [
-    (("delay", 50, 60), "delay 60 needs sequences longer than 60 steps; --length is 50"),
-    (("delay", 10, 10), "delay 10 needs sequences longer than 10 steps; --length is 10"),
+    (("delay", 50, 60), "--delay 60 needs sequences longer than 60 steps; --length is 50"),
+    (("delay", 10, 10), "--delay 10 needs sequences longer than 10 steps; --length is 10"),
     (("delay", 10, 0), "--delay must be a positive integer, got 0"),
     (("hold", 0), "--length must be a positive integer, got 0"),
     (("copy", -3), "--length must be a positive integer, got -3"),
     (("adding", 1), "the adding task needs --length of at least 2, got 1"),
-    (("sorting",), "unknown task 'sorting'; choose one of delay, hold, adding, copy"),
+    (("sorting",), "--task: unknown task 'sorting'; choose one of delay, hold, adding, copy"),
 ])
 def test_bad_sizes_are_refused_in_one_line(args, message):
     with pytest.raises(InputError) as caught:

@@ -3,6 +3,7 @@
 from gru_tui.app.screens.diagram import DiagramScreen
 from gru_tui.app.screens.help import HelpScreen
 from gru_tui.app.screens.info import InfoScreen
+from gru_tui.app.screens.lab import LabScreen
 from gru_tui.app.screens.load import LoadScreen
 from gru_tui.app.screens.main import MainScreen
 from gru_tui.app.screens.offsets import OffsetsScreen
@@ -11,5 +12,5 @@ from gru_tui.app.screens.presets import PresetScreen
 from gru_tui.app.screens.value import ValueScreen
 from gru_tui.app.screens.worked import WorkedScreen
 
-__all__ = ["DiagramScreen", "HelpScreen", "InfoScreen", "LoadScreen", "MainScreen", "OffsetsScreen",
-           "ParametersScreen", "PresetScreen", "ValueScreen", "WorkedScreen"]
+__all__ = ["DiagramScreen", "HelpScreen", "InfoScreen", "LabScreen", "LoadScreen", "MainScreen",
+           "OffsetsScreen", "ParametersScreen", "PresetScreen", "ValueScreen", "WorkedScreen"]

@@ -1,4 +1,5 @@
-"""The help: every key by group, from the one key registry, then what every vector does."""
+"""The help: every key of the screen it opens over, by group, from the one key registry, then
+what every vector does."""
 
 from __future__ import annotations
 
@@ -7,23 +8,29 @@ from rich.table import Table
 from rich.text import Text
 from textual.binding import Binding
 
-from gru_tui.app.keys import GROUPS, KEYS
+from gru_tui.app.keys import GROUPS, MAIN, keys_of
 from gru_tui.app.screens.info import InfoScreen
 from gru_tui.render.theme import MODEL_TITLES, VECTORS, role_text
 
 
 class HelpScreen(InfoScreen):
+    """`screen` names the screen under it in the key registry: the main one, or the lab."""
+
     BINDINGS = [Binding("escape,q,question_mark", "dismiss", "Close")]
     TITLE = "Help"
 
+    def __init__(self, screen: str = MAIN) -> None:
+        super().__init__()
+        self.keys = keys_of(screen)
+
     def body(self) -> Group:
         parts: list = []
-        for group in GROUPS:
+        for group in (group for group in GROUPS if any(k.group == group for k in self.keys)):
             table = Table(box=None, show_header=False, padding=(0, 2, 0, 0), title=group,
                           title_justify="left", title_style="bold")
             table.add_column(width=10, style="bold")
             table.add_column()
-            for key in KEYS:
+            for key in self.keys:
                 if key.group == group:
                     table.add_row(key.shown or key.keys, key.description)
             parts.extend([table, Text("")])
