@@ -20,6 +20,7 @@ class Key:
     shown: str = ""  # how the help screen writes the key; default: from `keys`
     footer: str = ""  # a short label puts the key in the footer
     builtin: bool = False  # Textual binds it already; listed, not bound again
+    while_following: bool = False  # works while the app follows a teacher or a recording
 
     def binding(self) -> Binding:
         return Binding(self.keys, self.action, self.footer or self.description,
@@ -27,7 +28,7 @@ class Key:
                        tooltip=self.description)
 
 
-GROUPS = ("Move", "Edit", "Sequence", "Model", "View", "Save", "App")
+GROUPS = ("Move", "Edit", "Sequence", "Model", "View", "Save", "Lesson", "App")
 
 KEYS: tuple[Key, ...] = (
     Key("left", "move(-1)", "Step back", "Move", "←", footer="back"),
@@ -67,14 +68,48 @@ KEYS: tuple[Key, ...] = (
     Key("v", "toggle_strips", "Bars / heat strips", "View", "v"),
     Key("m", "toggle_memory", "Memory: how much h_T depends on each x_t", "View", "m",
         footer="memory"),
-    Key("ctrl+s", "screenshot", "Save an SVG screenshot", "Save", "ctrl+s"),
-    Key("S", "save_session", "Save the session file", "Save", "S"),
-    Key("tab", "app.focus_next", "Next panel", "App", "tab", builtin=True),
-    Key("shift+tab", "app.focus_previous", "Previous panel", "App", "shift+tab", builtin=True),
-    Key("question_mark", "help", "Help: every key", "App", "?", footer="help"),
-    Key("ctrl+p", "command_palette", "Command palette", "App", "ctrl+p", builtin=True),
-    Key("q", "quit", "Quit", "App", "q", footer="quit"),
+    Key("ctrl+s", "screenshot", "Save an SVG screenshot", "Save", "ctrl+s",
+        while_following=True),
+    Key("S", "save_session", "Save the session file", "Save", "S", while_following=True),
+    # In a lesson (SPEC §13): while following, the app shows the teacher's (or a recording's)
+    # state, and only these and the App keys work; space, < > and [ ] steer a recording.
+    Key("f", "follow", "Follow the teacher / explore on your own", "Lesson", "f",
+        while_following=True),
+    Key("M", "mark", "Drop a marker with a note (teacher, recording)", "Lesson", "M"),
+    Key("space", "replay_play", "Play / pause the recording", "Lesson", "space",
+        while_following=True),
+    Key("greater_than_sign", "replay_speed(1)", "Replay faster", "Lesson", ">",
+        while_following=True),
+    Key("less_than_sign", "replay_speed(-1)", "Replay slower", "Lesson", "<",
+        while_following=True),
+    Key("left_square_bracket", "marker(-1)", "Previous marker of the recording", "Lesson",
+        "[", while_following=True),
+    Key("right_square_bracket", "marker(1)", "Next marker of the recording", "Lesson", "]",
+        while_following=True),
+    Key("tab", "app.focus_next", "Next panel", "App", "tab", builtin=True,
+        while_following=True),
+    Key("shift+tab", "app.focus_previous", "Previous panel", "App", "shift+tab", builtin=True,
+        while_following=True),
+    Key("question_mark", "help", "Help: every key", "App", "?", footer="help",
+        while_following=True),
+    Key("ctrl+p", "command_palette", "Command palette", "App", "ctrl+p", builtin=True,
+        while_following=True),
+    Key("q", "quit", "Quit", "App", "q", footer="quit", while_following=True),
 )
+REPLAY_ACTIONS = {"replay_play", "replay_speed", "marker"}  # while following a recording
+
+
+def action_name(key: Key) -> str:
+    """The action's name, as Textual's check_action gets it: "move" for "move(-1)"."""
+    return key.action.split("(")[0].removeprefix("app.")
+
+
+ACTIONS = {action_name(key) for key in KEYS}
+WHILE_FOLLOWING = {action_name(key) for key in KEYS if key.while_following}
+KEY_ACTIONS: dict[str, set[str]] = {}  # Textual key name → the actions bound to it
+for _key in KEYS:
+    for _name in _key.keys.split(","):
+        KEY_ACTIONS.setdefault(_name, set()).add(action_name(_key))
 
 
 

@@ -7,7 +7,7 @@ import sys
 
 import typer
 
-from gru_tui.cli import inspect, params, run, serve
+from gru_tui.cli import inspect, params, replay, run, serve
 from gru_tui.cli.options import SETTING_FLAGS
 from gru_tui.errors import InputError, SettingError
 
@@ -22,6 +22,7 @@ app.callback(invoke_without_command=True)(run.open_app)
 app.command()(run.step)
 app.command()(inspect.inspect)
 app.command()(params.params)
+app.command()(replay.replay)
 
 serve_app = typer.Typer(
     help="Serve the app to a class: every student gets their own session.",

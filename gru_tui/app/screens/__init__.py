@@ -4,11 +4,12 @@ from gru_tui.app.screens.help import HelpScreen
 from gru_tui.app.screens.info import InfoScreen
 from gru_tui.app.screens.load import LoadScreen
 from gru_tui.app.screens.main import MainScreen
+from gru_tui.app.screens.note import NoteScreen
 from gru_tui.app.screens.offsets import OffsetsScreen
 from gru_tui.app.screens.parameters import ParametersScreen
 from gru_tui.app.screens.presets import PresetScreen
 from gru_tui.app.screens.value import ValueScreen
 from gru_tui.app.screens.worked import WorkedScreen
 
-__all__ = ["HelpScreen", "InfoScreen", "LoadScreen", "MainScreen", "OffsetsScreen",
-           "ParametersScreen", "PresetScreen", "ValueScreen", "WorkedScreen"]
+__all__ = ["HelpScreen", "InfoScreen", "LoadScreen", "MainScreen", "NoteScreen",
+           "OffsetsScreen", "ParametersScreen", "PresetScreen", "ValueScreen", "WorkedScreen"]

@@ -25,6 +25,7 @@ class WorkedScreen(InfoScreen):
         Binding("down,full_stop", "unit(1)", "Next unit"),
     ]
     TITLE = "Worked example"
+    VIEW = "worked"
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(classes="dialog worked") as scroll:
