@@ -107,6 +107,8 @@ def read_recording(path: str | Path) -> Recording:
         raise InputError(f"{path} is a folder, not a recording") from None
     except OSError as error:
         raise InputError(f"{path} cannot be read: {error.strerror}") from None
+    if not data:
+        raise InputError(f"{path} is empty: not a gru-tui recording")
     lines = data.split(b"\n")
     if lines[-1]:
         raise InputError(f"{path} line {len(lines)} is cut short (no end of line): the "
