@@ -50,7 +50,7 @@ def test_a_later_versions_recording_plays_what_this_one_knows(cli, tmp_path):
       '{"at": 1, "state": {"models": ["gru"], "hidd'], "line 3 is cut short"),
     (['{"format": "gru-tui session", "version": 1}', ""], "is not a gru-tui recording"),
     (["hello", ""], "is not a gru-tui recording (line 1 is not JSON)"),
-    ([""], "is not a gru-tui recording"),
+    ([""], "is empty: not a gru-tui recording"),
     (['{"format": "gru-tui recording", "version": "one"}', ""], 'line 1: "version"'),
     (['{"format": "gru-tui recording", "version": 1}', ""], "holds no state to play"),
     (['{"format": "gru-tui recording", "version": 1}', json.dumps({"state": STATE}), ""],
