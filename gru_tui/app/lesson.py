@@ -98,16 +98,25 @@ class Teacher:
         self.last: dict | None = None
         self.status: dict = {}  # the server's last word on the class
         self.refused = ""
+        self._due = False  # a change waits for the app's next frame
 
     def start(self) -> None:
         if self.socket is not None:
             self.server = Channel(self.socket, self._status, self._server_gone, STATUS_LIMIT)
         self.app.screen_change_signal.subscribe(self.app, lambda _screen: self.changed())
-        self.changed()
+        self.send()
         self.show()
 
     def changed(self) -> None:
-        """The app's state may have changed: send it on if it did."""
+        """The app's state may have changed: it goes out once the teacher's own screen shows
+        it (the teacher's frame first; changes within one frame go out as one)."""
+        if not self._due:
+            self._due = True
+            self.app.call_after_refresh(self.send)
+
+    def send(self) -> None:
+        """Send the app's state on, if it changed."""
+        self._due = False
         try:
             state = self.app.lesson_state()
         except InputError as error:  # a state that cannot be written down
@@ -126,6 +135,7 @@ class Teacher:
 
     def mark(self, text: str) -> None:
         """A marker with a note: into the recording, and to the class as a notice."""
+        self.send()  # the state it marks first
         text = note(text)
         if self.recording is not None:
             self.recording.marker(text)

@@ -17,7 +17,7 @@ from gru_tui.errors import InputError
 # --gradients needs the whole run before the first record: at most this many values of h.
 MAX_GRADIENT_VALUES = 1 << 20
 # A student's app following a teacher leaves the CPU to the teacher's app first.
-FOLLOWER_NICENESS = 5
+FOLLOWER_NICENESS = 10
 
 
 def _version(value: bool) -> None:
