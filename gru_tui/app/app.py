@@ -11,7 +11,15 @@ from textual.app import App, SystemCommand
 from textual.screen import Screen
 from textual.timer import Timer
 
-from gru_tui.app.keys import ACTIONS, KEY_ACTIONS, KEYS, REPLAY_ACTIONS, WHILE_FOLLOWING, bindings
+from gru_tui.app.keys import (
+    ACTIONS,
+    KEY_ACTIONS,
+    KEYS,
+    REPLAY_ACTIONS,
+    WHILE_FOLLOWING,
+    action_name,
+    bindings,
+)
 from gru_tui.app.lesson import Follower, LiveFeed, ReplayFeed, Teacher, Teaching, open_views
 from gru_tui.app.screens import (
     HelpScreen,
@@ -401,8 +409,8 @@ class GruTuiApp(App[None]):
         """The command palette: every action of the key registry, plus Textual's own."""
         yield from super().get_system_commands(screen)
         for key in KEYS:
-            if key.builtin:
-                continue
+            if key.builtin or not self.check_action(action_name(key), ()):
+                continue  # Textual's own, or not now (a recording's keys without one)
             yield SystemCommand(f"{key.description}  ({key.shown or key.keys})",
                                 key.group, self._palette_callback(key.action))
 

@@ -98,7 +98,6 @@ class Teacher:
         self.last: dict | None = None
         self.status: dict = {}  # the server's last word on the class
         self.refused = ""
-        self._due = False  # a change waits for the app's next frame
 
     def start(self) -> None:
         if self.socket is not None:
@@ -109,14 +108,13 @@ class Teacher:
 
     def changed(self) -> None:
         """The app's state may have changed: it goes out once the teacher's own screen shows
-        it (the teacher's frame first; changes within one frame go out as one)."""
-        if not self._due:
-            self._due = True
-            self.app.call_after_refresh(self.send)
+        it, the teacher's frame first (changes within one frame go out as one). A screen
+        that closes takes its waiting callbacks with it; the change of screen calls here
+        again."""
+        self.app.call_after_refresh(self.send)
 
     def send(self) -> None:
         """Send the app's state on, if it changed."""
-        self._due = False
         try:
             state = self.app.lesson_state()
         except InputError as error:  # a state that cannot be written down
@@ -221,7 +219,7 @@ class Follower:
             self._apply(state)
         self.show()
 
-    def refuse(self, error: InputError) -> None:
+    def refuse(self, error: ValueError) -> None:
         """A state that cannot be shown here (a weight file missing on this machine): the
         last one stays, with a notice (once per reason)."""
         if str(error) != self._refused:
@@ -277,8 +275,8 @@ class Follower:
                 state.move(app.explorer)
             else:
                 app.use_explorer(state.explorer())
-        except (InputError, ValueError) as error:
-            self.refuse(InputError(str(error)))
+        except ValueError as error:  # InputError, or a refusal from the engine
+            self.refuse(error)
             return
         self._shown = (app.explorer, app.explorer.edits, state)
         app.changed()
@@ -355,9 +353,6 @@ class LiveFeed:
     def _gone(self) -> None:
         if not self.follower.ended:
             self.follower.end("the lesson's server has stopped")
-
-    def notice(self) -> str:
-        return ""
 
     def stop(self) -> None:
         if self.channel is not None:
