@@ -134,6 +134,9 @@ async def test_while_following_nothing_changes_the_state_but_the_teacher():
         assert len(app.screen_stack) == 1
         assert app.notices[-1][0] == "Following the teacher: press f to explore on your own"
         assert len(app.notices) == 1  # said once, not at every key
+        titles = " ".join(command.title for command in app.get_system_commands(app.screen))
+        assert "Follow the teacher" in titles and "Help" in titles
+        assert "Step forward" not in titles and "Nudge" not in titles
         await pilot.press("question_mark")  # what leaves the state alone works
         assert isinstance(app.screen, HelpScreen)
         await pilot.press("escape")
