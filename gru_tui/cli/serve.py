@@ -19,7 +19,8 @@ RecordOpt = Annotated[str | None, typer.Option(
     "replay FILE.jsonl plays it back).")]
 RelayOpt = Annotated[str | None, typer.Option(
     "--relay", metavar="redis://…", help="With --present: publish the lesson through Redis "
-    "pub/sub, redis://[:PASSWORD@]HOST[:PORT][/DB], for servers started with --follow. The "
+    "pub/sub, redis://\\[:PASSWORD@]HOST\\[:PORT]\\[/DB], for servers started with --follow. "
+    "The "
     "password may come from $GRU_TUI_REDIS_PASSWORD instead.")]
 FollowOpt = Annotated[str | None, typer.Option(
     "--follow", metavar="redis://…", help="Every student here follows the teacher of the "

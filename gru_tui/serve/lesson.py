@@ -54,9 +54,9 @@ class LessonOptions:
     def active(self) -> bool:
         return self.present or self.follow is not None
 
-    def checked(self, app_args: list[str]):
-        """Check the options against each other and the machine; returns (the Lesson or
-        None, the relay address or None)."""
+    def checked(self, app_args: list[str]) -> Lesson | None:
+        """The lesson these options ask for (None: no lesson), after checking them against
+        each other and the machine (InputError)."""
         alone = [flag for flag, value in (("--record", self.record), ("--relay", self.relay),
                                           ("--log", self.log)) if value is not None]
         if alone and not self.present:
@@ -70,9 +70,6 @@ class LessonOptions:
                              "--record FILE before --, with --present")
         if not self.active:
             return None
-        if self.present and not (sys.stdin.isatty() and sys.stdout.isatty()):
-            raise InputError("--present makes this terminal the teacher's app: run the "
-                             "server in a terminal")
         record = str(check_new(self.record)) if self.record is not None else None
         address = None
         if self.relay is not None or self.follow is not None:
@@ -82,6 +79,9 @@ class LessonOptions:
                                                                                  self.follow)
             address = relay_address(url, flag)
             need_redis(flag)
+        if self.present and not (sys.stdin.isatty() and sys.stdout.isatty()):
+            raise InputError("--present makes this terminal the teacher's app: run the "
+                             "server in a terminal")
         log_path = Path(self.log).expanduser() if self.log else default_log_path()
         return Lesson(app_args, present=self.present, record=record, relay=address,
                       log_path=log_path if self.present else None)
@@ -210,11 +210,12 @@ class Lesson:
         return {"connect": self.connect, "following": following, "exploring": exploring,
                 "servers": 1 + len(self.elsewhere), "relay": self.relay_status}
 
-    def relay_said(self, status: str) -> None:
-        """The relay's connection changed ("connected", "lost: …, retrying in 4 s")."""
+    def relay_said(self, status: str, reason: str = "") -> None:
+        """How the relay's connection is ("ok", "lost, retrying in 4 s"), and why (for the
+        log)."""
+        log(f"relay {self.address.shown}: {status}" + (f" ({reason})" if reason else ""))
         if status != self.relay_status:
             self.relay_status = status
-            log(f"relay {self.address.shown}: {status}")
             self.class_changed()
 
     def other_servers(self, counts: dict[str, tuple[int, int]]) -> None:

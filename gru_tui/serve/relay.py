@@ -188,7 +188,7 @@ class Relay:
                     await client.aclose()
             if time.monotonic() - started > 2 * BACKOFF_S[1]:
                 delay = BACKOFF_S[0]  # it had been up a good while: start the backoff again
-            self.lesson.relay_said(f"lost ({reason[:80]}), retrying in {delay:g} s")
+            self.lesson.relay_said(f"lost, retrying in {delay:g} s", reason[:120])
             await asyncio.sleep(delay)
             delay = min(delay * 2, BACKOFF_S[1])
 

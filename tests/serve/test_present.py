@@ -34,6 +34,8 @@ from test_ssh import (
     client_options,
     free_port,
     keygen,
+    one_line_error,
+    serve,
     server_env,
 )
 from test_web import CATCH_TERMINAL, Tab, browser, needs_browser, needs_textual_serve  # noqa: F401
@@ -412,3 +414,46 @@ def test_one_lesson_across_two_servers_through_redis(home, tmp_path):
         if second.poll() is None:
             second.kill()
         redis.stop()
+
+
+# -- bad options: one line, exit 2, before anything listens -----------------------------------
+
+
+def test_a_lessons_options_are_checked_before_anything_listens(home, tmp_path):
+    home, _ = home
+    taken = tmp_path / "taken.jsonl"
+    taken.write_text("")
+    secret = "hunter2-" + os.urandom(4).hex()
+    cases = [
+        (["--record", "x.jsonl"], "--record goes with --present"),
+        (["--relay", "redis://127.0.0.1:1/0"], "--relay goes with --present"),
+        (["--log", "x.log"], "--log goes with --present"),
+        (["--present", "--follow", "redis://127.0.0.1:1/0"], "choose one"),
+        (["--present", "--record", str(taken)], "already exists"),
+        (["--present"], "run the server in a terminal"),
+        (["--follow", "http://127.0.0.1:6379"], "a Redis address is redis://"),
+        (["--follow", f"redis://:{secret}@127.0.0.1:6379/zero"], "the database after the port"),
+        (["--follow", "redis://127.0.0.1/0?channel=a b"], "NAME of letters"),
+        (["--present", "--", "--record", "x.jsonl"], "--record after --"),
+    ]
+    for args, words in cases:
+        result = serve(home, *args)
+        one_line_error(result, words)
+        assert secret not in result.stderr
+    no_redis = subprocess.run(
+        [sys.executable, "-c", "import sys; sys.modules['redis'] = None; "
+         "from gru_tui.cli import main; main(['serve', 'ssh', '--follow', "
+         "'redis://127.0.0.1:1/0'])"], cwd=ROOT, env=server_env(home), capture_output=True,
+        text=True, timeout=60, stdin=subprocess.DEVNULL)
+    one_line_error(no_redis, "install gru-tui[serve] to use --follow (it needs redis)")
+
+
+@pytest.mark.parametrize("kind", ["ssh", "web"])
+def test_serve_help_lists_the_lessons_options(kind):
+    result = subprocess.run([sys.executable, "-m", "gru_tui", "serve", kind, "--help"],
+                            cwd=ROOT, capture_output=True, text=True, timeout=60,
+                            env={**os.environ, "COLUMNS": "200"})
+    assert result.returncode == 0, result.stderr
+    for option in ("--present", "--record", "--relay", "--follow", "--log"):
+        assert option in result.stdout
+    assert "redis://[:PASSWORD@]HOST[:PORT][/DB]" in result.stdout
