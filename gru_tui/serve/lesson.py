@@ -22,6 +22,7 @@ import secrets
 import signal
 import socket
 import sys
+import termios
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -31,6 +32,7 @@ from gru_tui.core.channel import Channel
 from gru_tui.core.lesson import MAX_MESSAGE, kind, message, newer, read_message
 from gru_tui.core.recording import check_new
 from gru_tui.errors import InputError
+from gru_tui.serve.pty_app import TERMINAL_RESET
 from gru_tui.serve.shared import app_command, log, plural
 
 STATUS_DELAY_S = 0.1  # the teacher's status line: changes within this long are sent as one
@@ -316,6 +318,8 @@ class TeacherApp:
         self.process: asyncio.subprocess.Process | None = None
         self.channel: Channel | None = None
         self._waiter: asyncio.Task | None = None
+        self._terminal = termios.tcgetattr(sys.__stdin__.fileno())  # as the app found it
+        self._stopping = False
 
     async def start(self) -> None:
         ours, theirs = socket.socketpair()
@@ -346,15 +350,20 @@ class TeacherApp:
 
     async def _wait(self) -> None:
         status = await self.process.wait()
+        if status != 0:  # killed or crashed: it could not give the terminal back itself
+            os.write(sys.__stdout__.fileno(), TERMINAL_RESET + b"\r\n")
+            termios.tcsetattr(sys.__stdin__.fileno(), termios.TCSANOW, self._terminal)
         self.channel.close()
         self.lesson.end(TEACHER_LEFT)
         students = plural(len(self.lesson.links), "student")
         log(f"the teacher's app ended (status {status}); students connected: {students}")
-        print(f"gru-tui: the teacher's app has ended; the students explore on their own "
-              f"({students} connected). Ctrl+C stops the server.", file=sys.__stderr__,
-              flush=True)
+        if not self._stopping:
+            print(f"gru-tui: the teacher's app has ended; the students explore on their own "
+                  f"({students} connected). Ctrl+C stops the server.", file=sys.__stderr__,
+                  flush=True)
 
     async def stop(self) -> None:
+        self._stopping = True
         if self.process is None or self.process.returncode is not None:
             return
         with contextlib.suppress(ProcessLookupError):
