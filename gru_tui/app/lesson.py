@@ -336,9 +336,9 @@ class LiveFeed:
                 self._take(state)
                 state = None
             if what == "marker":
-                self.follower.marker(data["marker"])
+                self.follower.marker(note(data["marker"]))
             elif what == "end":
-                self.follower.end(str(data["end"])[:200])
+                self.follower.end(note(str(data["end"])))
         if state is not None:
             self._take(state)
 
@@ -401,6 +401,7 @@ class ReplayFeed:
             self._pause()
         else:
             if self.position >= self.recording.duration:  # at the end: from the start
+                self.marker_note = ""
                 self._jump(0.0)
             self.playing = True
             self._started = (self.position, time.monotonic())
@@ -446,7 +447,7 @@ class ReplayFeed:
     def _jump(self, at: float) -> None:
         self.position = at
         index = self.recording.state_at(at)
-        if index != self.state or at == 0.0:
+        if index != self.state:
             self._deliver(index)
 
     def _deliver(self, index: int) -> None:

@@ -175,6 +175,7 @@ class Relay:
                 self.address.url, socket_connect_timeout=5, socket_timeout=10,
                 health_check_interval=10)
             started = time.monotonic()
+            reason = ""
             try:
                 await client.ping()
                 async with asyncio.TaskGroup() as group:
