@@ -419,30 +419,40 @@ def test_one_lesson_across_two_servers_through_redis(home, tmp_path):
 # -- bad options: one line, exit 2, before anything listens -----------------------------------
 
 
-def test_a_lessons_options_are_checked_before_anything_listens(home, tmp_path):
-    home, _ = home
+def test_a_lessons_options_are_checked_against_each_other_and_the_machine(tmp_path):
+    from gru_tui.errors import InputError
+    from gru_tui.serve.lesson import LessonOptions
+
     taken = tmp_path / "taken.jsonl"
     taken.write_text("")
     secret = "hunter2-" + os.urandom(4).hex()
     cases = [
-        (["--record", "x.jsonl"], "--record goes with --present"),
-        (["--relay", "redis://127.0.0.1:1/0"], "--relay goes with --present"),
-        (["--log", "x.log"], "--log goes with --present"),
-        (["--present", "--follow", "redis://127.0.0.1:1/0"], "choose one"),
-        (["--present", "--record", str(taken)], "already exists"),
-        (["--present"], "run the server in a terminal"),
-        (["--follow", "http://127.0.0.1:6379"], "a Redis address is redis://"),
-        (["--follow", f"redis://:{secret}@127.0.0.1:6379/zero"], "the database after the port"),
-        (["--follow", "redis://127.0.0.1/0?channel=a b"], "NAME of letters"),
-        (["--present", "--", "--record", "x.jsonl"], "--record after --"),
+        (dict(record="x.jsonl"), "--record goes with --present"),
+        (dict(relay="redis://127.0.0.1:1/0"), "--relay goes with --present"),
+        (dict(log="x.log"), "--log goes with --present"),
+        (dict(present=True, follow="redis://127.0.0.1:1/0"), "choose one"),
+        (dict(present=True, record=str(taken)), "already exists"),
+        (dict(present=True), "run the server in a terminal"),  # pytest's stdin is none
+        (dict(follow="http://127.0.0.1:6379"), "a Redis address is redis://"),
+        (dict(follow=f"redis://:{secret}@127.0.0.1:6379/zero"), "the database after the port"),
+        (dict(follow="redis://127.0.0.1/0?channel=a b"), "NAME of letters"),
     ]
-    for args, words in cases:
-        result = serve(home, *args)
-        one_line_error(result, words)
-        assert secret not in result.stderr
+    for options, words in cases:
+        with pytest.raises(InputError, match=re.escape(words)) as error:
+            LessonOptions(**options).checked([])
+        assert secret not in str(error.value)
+    with pytest.raises(InputError, match="--record after --"):
+        LessonOptions(present=True).checked(["--steps", "9", "--record", "x.jsonl"])
+    assert LessonOptions().checked(["--steps", "9"]) is None  # no lesson: nothing changes
+
+
+def test_bad_lesson_options_are_one_line_before_anything_listens(home):
+    home, _ = home
+    one_line_error(serve(home, "--relay", "redis://127.0.0.1:1/0"), "--relay goes with "
+                   "--present")
     no_redis = subprocess.run(
         [sys.executable, "-c", "import sys; sys.modules['redis'] = None; "
-         "from gru_tui.cli import main; main(['serve', 'ssh', '--follow', "
+         "from gru_tui.cli import main; main(['serve', 'web', '--follow', "
          "'redis://127.0.0.1:1/0'])"], cwd=ROOT, env=server_env(home), capture_output=True,
         text=True, timeout=60, stdin=subprocess.DEVNULL)
     one_line_error(no_redis, "install gru-tui[serve] to use --follow (it needs redis)")
