@@ -105,6 +105,14 @@ class StudentLink:
         self.pass_fds = (self._theirs.fileno(),)
         self.channel: Channel | None = None
         self.following = True
+        self.last_followed = 0.0  # when it last got a state while following (monotonic)
+
+    def send(self, line: bytes, what: str) -> None:
+        """A message of kind `what`; a newer state replaces one this app has not read yet."""
+        if self.channel is not None:
+            self.channel.send(line, replaceable=what == "state")
+            if self.following:
+                self.last_followed = time.monotonic()
 
     def started(self) -> None:
         """The app runs and holds its end: the lesson's latest goes to it at once."""
@@ -112,7 +120,7 @@ class StudentLink:
         self.channel = Channel(self._ours, self._said, lambda: None, MODE_LIMIT)
         self.lesson.links.add(self)
         for line, what in self.lesson.catch_up():
-            self.channel.send(line, replaceable=what == "state")
+            self.send(line, what)
         self.lesson.class_changed()
 
     def _said(self, lines: list[bytes]) -> None:
@@ -137,6 +145,7 @@ class _NoLink:
 
     args: list[str] = []
     pass_fds: tuple[int, ...] = ()
+    last_followed = 0.0
 
     def started(self) -> None:
         pass
@@ -249,8 +258,7 @@ class Lesson:
         elif what is None:
             return  # a later version's kind: nothing to pass on
         for link in list(self.links):
-            if link.channel is not None:
-                link.channel.send(line, replaceable=what == "state")
+            link.send(line, what)
         if self.relay is not None and self.present:
             self.relay.offer(line, what)
 

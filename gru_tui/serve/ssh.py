@@ -445,7 +445,8 @@ class _Session(_SessionBase):
 
     def _idle_check(self) -> None:
         timeout = self.state.config.idle_timeout
-        left = self.last_input + timeout - time.monotonic()
+        # a student following a lesson is busy while the teacher is
+        left = max(self.last_input, self.link.last_followed) + timeout - time.monotonic()
         if left > 0:
             self._arm_idle(left)
             return

@@ -233,6 +233,30 @@ def test_a_class_of_30_follows_the_teacher_over_ssh(home):
             terminal.close()
 
 
+def test_a_student_following_the_teacher_is_not_idle(home):
+    """--idle-timeout counts a student's keys, and while following the teacher's steps."""
+    home, key = home
+    teacher = Presenter(home, "ssh", *ssh_options(home), "--idle-timeout", "2")
+    screen = teacher.terminal
+    everyone = [screen]
+    try:
+        port = int(teacher.wait_log(BANNER.pattern)[1])
+        student = ssh_student(port, key, home)
+        everyone.append(student)
+        settle(everyone, lambda: CONNECT in student.tail, "the student, following", START_S)
+        started, steps = time.monotonic(), 1
+        while time.monotonic() - started < 3:  # longer than the timeout, without a key
+            screen.send(STEP if steps % 2 else "\x1b[D")
+            steps += 1
+            settle(everyone, lambda want=2 - steps % 2: student.t() == want, "the step")
+        assert not student.ended
+        settle(everyone, lambda: "without a key pressed" in student.tail, "the idle end", 30)
+        assert time.monotonic() - started >= 3
+    finally:
+        for terminal in everyone:
+            terminal.close()
+
+
 def wait_apps(server: Presenter, count: int, terminals) -> list[int]:
     settle(terminals, lambda: len(server.apps()) == count, f"{count} app processes")
     return server.apps()
