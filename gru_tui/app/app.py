@@ -115,7 +115,7 @@ class GruTuiApp(App[None]):
 
     def action_play(self) -> None:
         if self._player is not None:
-            self._stop()
+            self.stop_playing()
             return
         if self.explorer.t == self.explorer.steps - 1:
             self.explorer.go(0)
@@ -134,10 +134,10 @@ class GruTuiApp(App[None]):
     def _tick(self) -> None:
         self.explorer.move(1)
         if self.explorer.t == self.explorer.steps - 1:
-            self._stop()
+            self.stop_playing()
         self.changed()
 
-    def _stop(self) -> None:
+    def stop_playing(self) -> None:
         if self._player is not None:
             self._player.stop()
             self._player = None
@@ -155,9 +155,6 @@ class GruTuiApp(App[None]):
         self.speed = min(range(len(SPEEDS)), key=lambda k: abs(SPEEDS[k] - speed))
         if self._player is None:
             self.action_play()
-
-    def stop_playing(self) -> None:
-        self._stop()
 
     def action_choose(self, delta: int) -> None:
         focused = self.focused
@@ -243,7 +240,7 @@ class GruTuiApp(App[None]):
 
     def use_explorer(self, explorer: Explorer) -> None:
         """Show another explorer (other weights, or a teacher's new run)."""
-        self._stop()
+        self.stop_playing()
         self.explorer = explorer
         for panel in self.main.query(ModelPanel):
             panel.row = 0  # H may have changed

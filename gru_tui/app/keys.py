@@ -104,12 +104,18 @@ def action_name(key: Key) -> str:
     return key.action.split("(")[0].removeprefix("app.")
 
 
+def _key_actions() -> dict[str, set[str]]:
+    """Textual key name → the names of the actions bound to it."""
+    actions: dict[str, set[str]] = {}
+    for key in KEYS:
+        for name in key.keys.split(","):
+            actions.setdefault(name, set()).add(action_name(key))
+    return actions
+
+
 ACTIONS = {action_name(key) for key in KEYS}
 WHILE_FOLLOWING = {action_name(key) for key in KEYS if key.while_following}
-KEY_ACTIONS: dict[str, set[str]] = {}  # Textual key name → the actions bound to it
-for _key in KEYS:
-    for _name in _key.keys.split(","):
-        KEY_ACTIONS.setdefault(_name, set()).add(action_name(_key))
+KEY_ACTIONS = _key_actions()
 
 
 
