@@ -59,7 +59,6 @@ class LessonState:
     component: int  # 0-based
     view: frozenset[str]
     playing: float  # steps per second; 0: paused
-    data: dict[str, Any]  # the state as it came
 
     def explorer(self) -> Explorer:
         """A new explorer running this state's scenario, at its cursor."""
@@ -135,7 +134,7 @@ def parse_state(data: Any, where: str, previous: LessonState | None = None,
             or not math.isfinite(playing) or playing < 0:
         raise InputError(f'{where}: "playing" must be 0 or steps per second')
     return LessonState(fields, scenario, t, unit, target, component, frozenset(view),
-                       float(playing), data)
+                       float(playing))
 
 
 def _whole(data: dict, name: str, where: str, low: int, high: int) -> int:
