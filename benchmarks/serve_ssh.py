@@ -90,11 +90,11 @@ class Student(asyncssh.SSHClientSession):
         self.closed.set()
 
 
-async def connect(port: int):
+async def connect(port: int, session=Student):
     conn = await asyncssh.connect("127.0.0.1", port, username="student", known_hosts=None,
                                   client_keys=None, agent_path=None, config=None,
                                   password=None, preferred_auth="none,publickey")
-    chan, student = await conn.create_session(Student, term_type="xterm-256color",
+    chan, student = await conn.create_session(session, term_type="xterm-256color",
                                               term_size=(80, 24), encoding=None)
     return conn, chan, student
 

@@ -7,11 +7,22 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from textual import events
 from textual.app import App, SystemCommand
 from textual.screen import Screen
 from textual.timer import Timer
 
-from gru_tui.app.keys import MAIN, bindings, keys_of
+from gru_tui.app.keys import (
+    ACTIONS,
+    KEY_ACTIONS,
+    MAIN,
+    REPLAY_ACTIONS,
+    WHILE_FOLLOWING,
+    action_name,
+    bindings,
+    keys_of,
+)
+from gru_tui.app.lesson import Follower, LiveFeed, ReplayFeed, Teacher, Teaching, open_views
 from gru_tui.app.messages import ExplorerChanged
 from gru_tui.app.screens import (
     DiagramScreen,
@@ -19,6 +30,7 @@ from gru_tui.app.screens import (
     LabScreen,
     LoadScreen,
     MainScreen,
+    NoteScreen,
     OffsetsScreen,
     ParametersScreen,
     PresetScreen,
@@ -27,6 +39,7 @@ from gru_tui.app.screens import (
 )
 from gru_tui.app.widgets import MemoryPanel, ModelPanel, Panel, StatusBar
 from gru_tui.core.explorer import TARGET_TITLES, Explorer
+from gru_tui.core.lesson import lesson_state
 from gru_tui.core.scenario import Scenario
 from gru_tui.core.session import save_session, session_text
 from gru_tui.errors import InputError
@@ -35,6 +48,7 @@ if TYPE_CHECKING:
     from gru_tui.core.lab import Lab
 
 SPEEDS = (0.5, 1.0, 2.0, 4.0, 8.0, 16.0)  # steps per second when playing
+NOTICE_EVERY_S = 2.0  # a follower's "press f" notice, at most this often
 
 
 class GruTuiApp(App[None]):
@@ -46,12 +60,21 @@ class GruTuiApp(App[None]):
     BINDINGS = bindings()
 
     def __init__(self, scenario: Scenario | None = None, *, t: int = 0, unit: int = 0,
-                 visible: tuple[str, ...] = (), lab: Lab | None = None, **kwargs) -> None:
+                 visible: tuple[str, ...] = (), lab: Lab | None = None,
+                 teach: Teaching | None = None, follow: LiveFeed | ReplayFeed | None = None,
+                 **kwargs) -> None:
+        """`lab`: open the training lab first (gru-tui lab); `teach`: where this app, the
+        teacher's, sends its state; `follow`: the feed of the teacher's (or a recording's)
+        states this app follows (SPEC §13)."""
         super().__init__(**kwargs)
         self.explorer = Explorer(scenario or Scenario(), t=t, unit=unit, visible=visible)
         self.speed = 2
         self._player: Timer | None = None
         self.lab = lab
+        self.teacher: Teacher | None = None
+        self.follower: Follower | None = None
+        self._lesson = (teach, follow)
+        self._noticed = 0.0
 
     # -- layout ----------------------------------------------------------------------------
 
@@ -63,6 +86,14 @@ class GruTuiApp(App[None]):
         if self.lab is not None:
             self.push_screen(LabScreen(self.lab))
 
+    def on_ready(self) -> None:
+        """The first frame is up: take up the lesson's roles, if any."""
+        teach, follow = self._lesson
+        if teach is not None:
+            self.teach(teach)
+        if follow is not None:
+            self.follow(follow)
+
     # -- keeping the screen in step with the explorer ------------------------------------
 
     def changed(self) -> None:
@@ -71,10 +102,14 @@ class GruTuiApp(App[None]):
         self.main.sync()
         if self.screen is not self.main:
             self.screen.post_message(ExplorerChanged())
+        self.lesson_changed()
 
     def edit(self, change, *args) -> bool:
         """Run a change of the explorer; a refused one becomes a notice and the last good
         state stays. Every screen changes the model through here."""
+        if self.following:
+            self._notice_following()
+            return False
         try:
             change(*args)
         except ValueError as error:  # InputError, or a refusal from the engine
@@ -99,37 +134,46 @@ class GruTuiApp(App[None]):
 
     def action_play(self) -> None:
         if self._player is not None:
-            self._stop()
+            self.stop_playing()
             return
         if self.explorer.t == self.explorer.steps - 1:
             self.explorer.go(0)
         self._player = self.set_interval(1 / SPEEDS[self.speed], self._tick)
-        self._show_playing()
+        self.show_playing()
 
     def action_speed(self, delta: int) -> None:
         self.speed = min(max(self.speed + delta, 0), len(SPEEDS) - 1)
         if self._player is not None:
             self._player.stop()
             self._player = self.set_interval(1 / SPEEDS[self.speed], self._tick)
-        self._show_playing()
+        self.show_playing()
         speed = SPEEDS[self.speed]
         self.notify(f"{speed:g} step{'' if speed == 1 else 's'} per second", timeout=1.5)
 
     def _tick(self) -> None:
         self.explorer.move(1)
         if self.explorer.t == self.explorer.steps - 1:
-            self._stop()
+            self.stop_playing()
         self.changed()
 
-    def _stop(self) -> None:
+    def stop_playing(self) -> None:
         if self._player is not None:
             self._player.stop()
             self._player = None
-        self._show_playing()
+        self.show_playing()
 
-    def _show_playing(self) -> None:
-        status = self.main.query_one(StatusBar)
-        status.playing = f"{SPEEDS[self.speed]:g}/s" if self._player else ""
+    def show_playing(self, speed: float | None = None) -> None:
+        """"▶ 2/s" in the status line: this app's speed of play, or a teacher's `speed`."""
+        if speed is None:
+            speed = SPEEDS[self.speed] if self._player else 0
+        self.main.query_one(StatusBar).playing = f"{speed:g}/s" if speed else ""
+        self.lesson_changed()
+
+    def play_at(self, speed: float) -> None:
+        """Play at the speed nearest `speed` steps per second (a teacher's, left playing)."""
+        self.speed = min(range(len(SPEEDS)), key=lambda k: abs(SPEEDS[k] - speed))
+        if self._player is None:
+            self.action_play()
 
     def action_choose(self, delta: int) -> None:
         focused = self.focused
@@ -208,19 +252,19 @@ class GruTuiApp(App[None]):
                 running = explorer.traces[explorer.visible[0]].cell.source
             else:
                 running = f"random weights from seed {explorer.scenario.seed}"
-            self.show_explorer(explorer, running)
+            self.use_explorer(explorer)
+            self.notify(f"Running {running}", title="Weights")
 
         self.push_screen(LoadScreen(self.explorer.scenario.seed), done)
 
-    def show_explorer(self, explorer: Explorer, running: str) -> None:
-        """Run other weights: the main screen shows `explorer` from now on."""
-        self._stop()
+    def use_explorer(self, explorer: Explorer) -> None:
+        """Show another explorer (other weights, a teacher's new run, the lab's models)."""
+        self.stop_playing()
         self.explorer = explorer
         for panel in self.main.query(ModelPanel):
             panel.row = 0  # H may have changed
         self.main.show_models()
         self.changed()
-        self.notify(f"Running {running}", title="Weights")
 
     def action_toggle_model(self, model: str) -> None:
         if self.edit(self.explorer.toggle_model, model):
@@ -234,6 +278,7 @@ class GruTuiApp(App[None]):
         if main.memory:
             panel.update_profiles()
         main.lay_out()
+        self.lesson_changed()
 
     def action_keep_gates(self) -> None:
         if self.edit(self.explorer.toggle_keep_gates):
@@ -247,6 +292,7 @@ class GruTuiApp(App[None]):
     def action_toggle_strips(self) -> None:
         self.main.strips = not self.main.strips
         self.main.lay_out()
+        self.lesson_changed()
 
     # -- actions: views and files -----------------------------------------------------------
 
@@ -298,13 +344,96 @@ class GruTuiApp(App[None]):
             return
         self.notify(f"Saved {path.resolve()}", title="Session")
 
+    # -- a lesson (SPEC §13) -----------------------------------------------------------------
+
+    def teach(self, teaching: Teaching) -> None:
+        """Send this app's state, on every change, where `teaching` says."""
+        self.teacher = Teacher(self, teaching)
+        self.teacher.start()
+
+    def follow(self, feed: LiveFeed | ReplayFeed) -> None:
+        """Follow the states of `feed`, from now on."""
+        self.follower = Follower(self, feed)
+        self.follower.start()
+        self.refresh_bindings()
+
+    @property
+    def following(self) -> bool:
+        return self.follower is not None and self.follower.following
+
+    def lesson_state(self) -> dict:
+        """The state a teacher's students follow: the explorer, the open views, play."""
+        return lesson_state(self.explorer, open_views(self),
+                            SPEEDS[self.speed] if self._player else 0)
+
+    def lesson_changed(self) -> None:
+        """Something a teacher's students follow may have changed."""
+        if self.teacher is not None:
+            self.teacher.changed()
+
+    def show_lesson(self, text: str) -> None:
+        """The lesson's part of the status line."""
+        self.main.query_one(StatusBar).lesson = text
+
+    def check_action(self, action: str, parameters: tuple) -> bool:
+        """While following, only the keys that leave the state alone work (and a recording's
+        own: space, < >, [ ]); the others fall through to `on_key`, which says why."""
+        if action in REPLAY_ACTIONS:
+            return self.following and self.follower.replay
+        return not (self.following and action in ACTIONS and action not in WHILE_FOLLOWING)
+
+    def on_key(self, event: events.Key) -> None:
+        actions = KEY_ACTIONS.get(event.key, ())
+        if self.following and actions and not any(self.check_action(name, ())
+                                                  for name in actions):
+            self._notice_following()
+
+    def _notice_following(self) -> None:
+        if time.monotonic() - self._noticed > NOTICE_EVERY_S:
+            self._noticed = time.monotonic()
+            self.notify(f"Following {self.follower.leader}: press f to explore on your own",
+                        timeout=3)
+
+    def action_follow(self) -> None:
+        if self.follower is None:
+            self.notify("f follows a teacher: open a lesson a teacher presents (gru-tui "
+                        "serve ... --present), or a recording (gru-tui replay FILE)", timeout=4)
+            return
+        self.follower.toggle()
+
+    def action_mark(self) -> None:
+        if self.teacher is None:
+            self.notify("M drops a marker into a lesson: present one (gru-tui serve ... "
+                        "--present) or record one (gru-tui --record FILE)", timeout=4)
+            return
+
+        def done(text: str | None) -> None:
+            if text is not None:
+                self.teacher.mark(text)
+
+        self.push_screen(NoteScreen(), done)
+
+    def action_replay_play(self) -> None:
+        self.follower.feed.toggle_play()
+
+    def action_replay_speed(self, delta: int) -> None:
+        self.follower.feed.speed(delta)
+
+    def action_marker(self, delta: int) -> None:
+        self.follower.feed.jump_marker(delta)
+
+    def on_unmount(self) -> None:
+        for role in (self.teacher, self.follower):
+            if role is not None:
+                role.stop()
+
     def get_system_commands(self, screen: Screen):
         """The command palette: the actions of the key registry that work on `screen`, plus
         Textual's own."""
         yield from super().get_system_commands(screen)
         for key in keys_of(getattr(screen, "KEY_SCREEN", MAIN)):
-            if key.builtin:
-                continue
+            if key.builtin or not self.check_action(action_name(key), ()):
+                continue  # Textual's own, or not now (a recording's keys without one)
             yield SystemCommand(f"{key.description}  ({key.shown or key.keys})",
                                 key.group, self._palette_callback(key.action))
 

@@ -31,6 +31,7 @@ class Key:
     footer: str = ""  # a short label puts the key in the footer
     builtin: bool = False  # Textual binds it already; listed, not bound again
     screens: tuple[str, ...] = (MAIN,)  # where it works
+    while_following: bool = False  # works while the app follows a teacher or a recording
 
     def binding(self, screen: str = MAIN) -> Binding:
         """Bound by the app (MAIN), or by another screen, where an app action is "app.…"."""
@@ -42,7 +43,8 @@ class Key:
                        tooltip=self.description)
 
 
-GROUPS = ("Move", "Edit", "Sequence", "Model", "View", "Save", "App", "Training lab")
+GROUPS = ("Move", "Edit", "Sequence", "Model", "View", "Save", "Lesson", "App",
+          "Training lab")
 EVERYWHERE = (MAIN, LAB)
 
 KEYS: tuple[Key, ...] = (
@@ -84,15 +86,34 @@ KEYS: tuple[Key, ...] = (
     Key("v", "toggle_strips", "Bars / heat strips", "View", "v"),
     Key("m", "toggle_memory", "Memory: how much h_T depends on each x_t", "View", "m",
         footer="memory"),
-    Key("ctrl+s", "screenshot", "Save an SVG screenshot", "Save", "ctrl+s", screens=EVERYWHERE),
-    Key("S", "save_session", "Save the session file", "Save", "S"),
-    Key("tab", "app.focus_next", "Next panel", "App", "tab", builtin=True),
-    Key("shift+tab", "app.focus_previous", "Previous panel", "App", "shift+tab", builtin=True),
+    Key("ctrl+s", "screenshot", "Save an SVG screenshot", "Save", "ctrl+s", screens=EVERYWHERE,
+        while_following=True),
+    Key("S", "save_session", "Save the session file", "Save", "S", while_following=True),
+    # In a lesson (SPEC §13): while following, the app shows the teacher's (or a recording's)
+    # state, and only these and the App keys work; space, < > and [ ] steer a recording.
+    Key("f", "follow", "Follow the teacher / explore on your own", "Lesson", "f",
+        while_following=True),
+    Key("M", "mark", "Drop a marker with a note (teacher, recording)", "Lesson", "M"),
+    Key("space", "replay_play", "Play / pause the recording", "Lesson", "space",
+        while_following=True),
+    Key("greater_than_sign", "replay_speed(1)", "Replay faster", "Lesson", ">",
+        while_following=True),
+    Key("less_than_sign", "replay_speed(-1)", "Replay slower", "Lesson", "<",
+        while_following=True),
+    Key("left_square_bracket", "marker(-1)", "Previous marker of the recording", "Lesson",
+        "[", while_following=True),
+    Key("right_square_bracket", "marker(1)", "Next marker of the recording", "Lesson", "]",
+        while_following=True),
+    Key("tab", "app.focus_next", "Next panel", "App", "tab", builtin=True,
+        while_following=True),
+    Key("shift+tab", "app.focus_previous", "Previous panel", "App", "shift+tab", builtin=True,
+        while_following=True),
     Key("question_mark", "help", "Help: every key", "App", "?", footer="help",
-        screens=EVERYWHERE),
+        screens=EVERYWHERE, while_following=True),
     Key("ctrl+p", "command_palette", "Command palette", "App", "ctrl+p", builtin=True,
-        screens=EVERYWHERE),
-    Key("q", "quit", "Quit", "App", "q", footer="quit", screens=EVERYWHERE),
+        screens=EVERYWHERE, while_following=True),
+    Key("q", "quit", "Quit", "App", "q", footer="quit", screens=EVERYWHERE,
+        while_following=True),
     Key("space", "screen.toggle_training", "Pause / resume training", "Training lab", "space",
         footer="pause", screens=(LAB,)),
     Key("r", "screen.restart", "Restart training from the same seed", "Training lab", "r",
@@ -110,9 +131,6 @@ KEYS: tuple[Key, ...] = (
     Key("down", "screen.scroll_probe(1)", "Scroll the models' gates down", "Training lab", "↓",
         screens=(LAB,)),
 )
-
-
-
 def keys_of(screen: str) -> tuple[Key, ...]:
     """The keys that work on `screen`."""
     return tuple(key for key in KEYS if screen in key.screens)
@@ -121,3 +139,25 @@ def keys_of(screen: str) -> tuple[Key, ...]:
 def bindings(screen: str = MAIN) -> list[Binding]:
     """The bindings of `screen`: the app's for MAIN, a screen's own for the others."""
     return [key.binding(screen) for key in keys_of(screen) if not key.builtin]
+
+
+REPLAY_ACTIONS = {"replay_play", "replay_speed", "marker"}  # while following a recording
+
+
+def action_name(key: Key) -> str:
+    """The action's name, as Textual's check_action gets it: "move" for "move(-1)"."""
+    return key.action.split("(")[0].removeprefix("app.")
+
+
+def _key_actions() -> dict[str, set[str]]:
+    """Textual key name → the names of the actions the app binds to it."""
+    actions: dict[str, set[str]] = {}
+    for key in keys_of(MAIN):
+        for name in key.keys.split(","):
+            actions.setdefault(name, set()).add(action_name(key))
+    return actions
+
+
+ACTIONS = {action_name(key) for key in keys_of(MAIN)}
+WHILE_FOLLOWING = {action_name(key) for key in keys_of(MAIN) if key.while_following}
+KEY_ACTIONS = _key_actions()

@@ -7,7 +7,7 @@ import sys
 
 import typer
 
-from gru_tui.cli import diagram, inspect, lab, params, run, serve
+from gru_tui.cli import diagram, inspect, lab, params, replay, run, serve
 from gru_tui.cli.options import SETTING_FLAGS
 from gru_tui.errors import InputError, SettingError
 
@@ -24,6 +24,7 @@ app.command()(diagram.diagram)
 app.command()(inspect.inspect)
 app.command()(params.params)
 app.command()(lab.lab)
+app.command()(replay.replay)
 
 serve_app = typer.Typer(
     help="Serve the app to a class: every student gets their own session.",

@@ -110,6 +110,10 @@ class RunOptions:
     session: Annotated[str | None, typer.Option(
         "--session", help="A session file saved by the app (S): reopen it, or replay it with "
         "step.")] = None
+    record: Annotated[str | None, typer.Option(
+        "--record", metavar="FILE.jsonl", help="Record the lesson in the app: every change "
+        "with its time, and the markers dropped with M, as JSON Lines; play it back with "
+        "gru-tui replay FILE.jsonl.")] = None
 
     def given(self) -> list[str]:
         """The flags given, in declaration order."""
@@ -121,7 +125,7 @@ class RunOptions:
         scenario of the other options."""
         if self.session is None:
             return None, self.scenario()
-        others = [flag for flag in self.given() if flag != "--session"]
+        others = [flag for flag in self.given() if flag not in ("--session", "--record")]
         if others:
             raise InputError(f"--session sets the whole run; drop {', '.join(others)}")
         from gru_tui.core.session import load_session

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import socket
 import sys
 from contextlib import contextmanager
 from typing import Annotated
@@ -15,6 +16,8 @@ from gru_tui.errors import InputError
 
 # --gradients needs the whole run before the first record: at most this many values of h.
 MAX_GRADIENT_VALUES = 1 << 20
+# A student's app following a teacher leaves the CPU to the teacher's app first.
+FOLLOWER_NICENESS = 10
 
 
 def _version(value: bool) -> None:
@@ -33,6 +36,12 @@ def open_app(
     check: Annotated[bool, typer.Option(
         "--check", hidden=True, help="Check the options and exit: what `serve` does first.")
     ] = False,
+    follow_fd: Annotated[int | None, typer.Option(
+        "--follow-fd", hidden=True, help="Follow the teacher's states on this socket, which "
+        "the server hands a student's app.")] = None,
+    teach_fd: Annotated[int | None, typer.Option(
+        "--teach-fd", hidden=True, help="Send the app's states to the server on this socket: "
+        "the teacher's app of `serve --present`.")] = None,
 ) -> None:
     """See inside GRU, LSTM and simple RNN cells, one timestep at a time.
 
@@ -43,20 +52,41 @@ def open_app(
     if ctx.invoked_subcommand is not None:
         return
     loaded, scenario = options.load()
+    if options.record is not None:
+        from gru_tui.core.recording import check_new
+
+        check_new(options.record)
     if check:
         return
-    # A pipe or a script gets text, not the app; unless a Textual driver is named, as
-    # `serve web` does: the web driver talks to the browser through pipes.
-    in_terminal = sys.stdin.isatty() and sys.stdout.isatty()
-    if not (in_terminal or os.environ.get("TEXTUAL_DRIVER")):
+    if not app_can_run():
+        if options.record is not None:
+            raise InputError("--record records the app: run gru-tui in a terminal")
         print_steps(scenario)
         return
     from gru_tui.app.app import GruTuiApp
+    from gru_tui.app.lesson import LiveFeed, Teaching
 
-    if loaded is None:
-        GruTuiApp(scenario).run()
-    else:
-        GruTuiApp(scenario, t=loaded.t, unit=loaded.unit, visible=scenario.models).run()
+    teach = follow = None
+    if options.record is not None or teach_fd is not None:
+        from gru_tui.core.recording import RecordingWriter
+
+        teach = Teaching(
+            server=None if teach_fd is None else socket.socket(fileno=teach_fd),
+            recording=None if options.record is None else RecordingWriter(options.record,
+                                                                          __version__))
+    if follow_fd is not None:
+        follow = LiveFeed(socket.socket(fileno=follow_fd))
+        os.nice(FOLLOWER_NICENESS)
+    shown = {} if loaded is None else dict(t=loaded.t, unit=loaded.unit,
+                                           visible=scenario.models)
+    GruTuiApp(scenario, teach=teach, follow=follow, **shown).run()
+
+
+def app_can_run() -> bool:
+    """In a terminal, or with a Textual driver named, as `serve web` does (the web driver
+    talks to the browser through pipes); a pipe or a script gets text instead."""
+    in_terminal = sys.stdin.isatty() and sys.stdout.isatty()
+    return in_terminal or bool(os.environ.get("TEXTUAL_DRIVER"))
 
 
 @run_options
@@ -73,6 +103,8 @@ def step(
 
     With --weights, one layer of a file; a reverse layer's records run from the last input.
     """
+    if options.record is not None:
+        raise InputError("--record records a lesson in the app; step has none to record")
     _, scenario = options.load()
     if json_lines:
         write_json(scenario, gradients)

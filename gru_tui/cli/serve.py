@@ -9,6 +9,37 @@ import typer
 # Options after `--` go to every student's app: `gru-tui serve ssh -- --preset remember`.
 PASSTHROUGH = {"allow_extra_args": True, "ignore_unknown_options": True}
 HostOpt = Annotated[str, typer.Option("--host", help="The address to listen on.")]
+# A lesson (SPEC §13), the same for both servers.
+PresentOpt = Annotated[bool, typer.Option(
+    "--present", help="This terminal becomes the teacher's app, and every student's app "
+    "follows it; f in a student's app breaks away and rejoins. The server's log goes to "
+    "--log.")]
+RecordOpt = Annotated[str | None, typer.Option(
+    "--record", metavar="FILE.jsonl", help="With --present: record the lesson (gru-tui "
+    "replay FILE.jsonl plays it back).")]
+RelayOpt = Annotated[str | None, typer.Option(
+    "--relay", metavar="redis://…", help="With --present: publish the lesson through Redis "
+    "pub/sub, redis://\\[:PASSWORD@]HOST\\[:PORT]\\[/DB], for servers started with --follow. "
+    "The "
+    "password may come from $GRU_TUI_REDIS_PASSWORD instead.")]
+FollowOpt = Annotated[str | None, typer.Option(
+    "--follow", metavar="redis://…", help="Every student here follows the teacher of the "
+    "server that publishes to this Redis with --relay.")]
+LogOpt = Annotated[str | None, typer.Option(
+    "--log", metavar="FILE", help="With --present: the server's log. \\[default: "
+    "~/.local/state/gru-tui/serve-DATE.log]")]
+
+
+def _lesson(ctx_args: list[str], present: bool, record: str | None, relay: str | None,
+            follow: str | None, log: str | None):
+    """The server's app options, checked, and the lesson (None without one)."""
+    from gru_tui.serve.lesson import LessonOptions
+    from gru_tui.serve.shared import checked_app_args
+
+    app_args = checked_app_args(ctx_args)
+    options = LessonOptions(present=present, record=record, relay=relay, follow=follow,
+                            log=log)
+    return app_args, options.checked(app_args)
 
 
 def serve_ssh(
@@ -32,6 +63,11 @@ def serve_ssh(
     idle_timeout: Annotated[float, typer.Option(
         "--idle-timeout", metavar="SECONDS",
         help="End a session after this long without a key pressed (0: never).")] = 3600,
+    present: PresentOpt = False,
+    record: RecordOpt = None,
+    relay: RelayOpt = None,
+    follow: FollowOpt = None,
+    log: LogOpt = None,
 ) -> None:
     """An SSH server: every connection gets its own app in its own terminal.
 
@@ -39,13 +75,13 @@ def serve_ssh(
     """
     from pathlib import Path
 
-    from gru_tui.serve.shared import checked_app_args
     from gru_tui.serve.ssh import run_ssh_server
 
-    run_ssh_server(host=host, port=port, app_args=checked_app_args(ctx.args),
+    app_args, lesson = _lesson(ctx.args, present, record, relay, follow, log)
+    run_ssh_server(host=host, port=port, app_args=app_args,
                    authorized_keys=Path(authorized_keys) if authorized_keys else None,
                    open_access=open_access, host_key=Path(host_key) if host_key else None,
-                   max_sessions=max_sessions, idle_timeout=idle_timeout)
+                   max_sessions=max_sessions, idle_timeout=idle_timeout, lesson=lesson)
 
 
 def serve_web(
@@ -62,6 +98,11 @@ def serve_web(
         "--max-sessions", min=1, metavar="N",
         help="The most tabs served at once; more get a 'class is full' page. "
              "\\[default: no limit]")] = None,
+    present: PresentOpt = False,
+    record: RecordOpt = None,
+    relay: RelayOpt = None,
+    follow: FollowOpt = None,
+    log: LogOpt = None,
 ) -> None:
     """Serve the app to web browsers, one session (its own app process) per tab.
 
@@ -69,8 +110,8 @@ def serve_web(
     use --host 0.0.0.0 only on a network you trust. Options after -- go to
     every student's app: `gru-tui serve web --host 0.0.0.0 -- --preset remember`.
     """
-    from gru_tui.serve.shared import checked_app_args
     from gru_tui.serve.web import run_web_server
 
-    run_web_server(host=host, port=port, app_args=checked_app_args(ctx.args),
-                   public_url=public_url, max_sessions=max_sessions)
+    app_args, lesson = _lesson(ctx.args, present, record, relay, follow, log)
+    run_web_server(host=host, port=port, app_args=app_args, public_url=public_url,
+                   max_sessions=max_sessions, lesson=lesson)

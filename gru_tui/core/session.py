@@ -68,12 +68,17 @@ def session_dict(scenario: Scenario, models: tuple[str, ...], t: int = 0,
     }
 
 
-def session_text(explorer) -> str:
-    """The explorer's session as the JSON text of a session file."""
+def explorer_session(explorer) -> dict[str, Any]:
+    """The explorer's session as the JSON object of a session file."""
     data = session_dict(explorer.scenario, explorer.visible, explorer.t, explorer.unit)
     if explorer.scenario.reverse:  # the explorer holds them in processing order, last first
         data["inputs"] = data["inputs"][::-1]
-    return json.dumps(data, indent=1) + "\n"
+    return data
+
+
+def session_text(explorer) -> str:
+    """The explorer's session as the JSON text of a session file."""
+    return json.dumps(explorer_session(explorer), indent=1) + "\n"
 
 
 def save_session(explorer, path: str | Path) -> Path:
@@ -97,7 +102,7 @@ def load_session(path: str | Path) -> Session:
     except (OSError, UnicodeDecodeError) as error:
         raise InputError(f"{where} cannot be read: {error}") from None
     try:
-        data = json.loads(text, parse_constant=_refuse_constant)
+        data = json.loads(text, parse_constant=refuse_constant)
     except json.JSONDecodeError as error:
         raise InputError(f"{where} is not valid JSON: {error.msg} at line {error.lineno}") from None
     except ValueError as error:
@@ -107,9 +112,17 @@ def load_session(path: str | Path) -> Session:
     if data.get("version") != VERSION:
         raise InputError(f"{where} has version {data.get('version')!r}; this gru-tui reads "
                          f"version {VERSION}")
+    return session_from_fields(data, where)
+
+
+def session_from_fields(data: dict, where: str, load=load_layer,
+                        examples=example_layers) -> Session:
+    """The Session a session file's fields describe (a lesson's states have them too); any
+    problem is an InputError that starts with `where`. The layers named by "weights" are
+    read by `load(file, layer)`, an "example"'s by `examples(name)`."""
     field = _Fields(data, where)
     shown = tuple(field.get("models", list, list(DEFAULT_MODELS)))
-    weights, example = _weights(field, where)
+    weights, example = _weights(field, where, load, examples)
     weights = tuple(layer for layer in weights if layer.kind in shown) or weights
     settings = dict(
         models=tuple(layer.kind for layer in weights) or shown,
@@ -140,12 +153,12 @@ def load_session(path: str | Path) -> Session:
                    min(max(unit, 0), scenario.hidden_size - 1))
 
 
-def _weights(field: _Fields, where: str) -> tuple[tuple, str | None]:
+def _weights(field: _Fields, where: str, load, examples) -> tuple[tuple, str | None]:
     """The layers a session's "example" or "weights" names, read again from their files."""
     if "example" in field.data:
         name = field.get("example", str)
         try:
-            return example_layers(name), name
+            return examples(name), name
         except InputError as error:
             raise InputError(f"{where}: {error}") from None
     if "weights" not in field.data:
@@ -156,7 +169,7 @@ def _weights(field: _Fields, where: str) -> tuple[tuple, str | None]:
                 and isinstance(entry.get("layer"), str)):
             raise InputError(f'{where}: each of "weights" must be {{"file": …, "layer": …}}')
         try:
-            layers.append(load_layer(entry["file"], entry["layer"]))
+            layers.append(load(entry["file"], entry["layer"]))
         except InputError as error:
             raise InputError(f"{where}: {error}") from None
     if not layers:
@@ -164,7 +177,8 @@ def _weights(field: _Fields, where: str) -> tuple[tuple, str | None]:
     return tuple(layers), None
 
 
-def _refuse_constant(name: str):
+def refuse_constant(name: str):
+    """json.loads' parse_constant: NaN and Infinity are refused, not read."""
     raise ValueError(f"{name} is not a finite number")
 
 

@@ -41,11 +41,14 @@ class PtyApp:
 
     `pause_output` / `resume_output` stop and restart reading the master (back-pressure from
     a slow client: the app then blocks on its own writes instead of the server buffering).
+    `pass_fds` are open in the app too (a lesson's socket).
     """
 
     def __init__(self, command: list[str], env: dict[str, str], columns: int, rows: int,
-                 on_output: Callable[[bytes], None], on_exit: Callable[[int], None]) -> None:
+                 on_output: Callable[[bytes], None], on_exit: Callable[[int], None],
+                 pass_fds: tuple[int, ...] = ()) -> None:
         self.command = command
+        self.pass_fds = pass_fds
         self.env = env
         self.size = (columns, rows)
         self.on_output = on_output
@@ -74,7 +77,8 @@ class PtyApp:
             set_window_size(slave, *self.size)
             self.process = await asyncio.create_subprocess_exec(
                 *self.command, stdin=slave, stdout=slave, stderr=slave, env=self.env,
-                start_new_session=True, preexec_fn=_take_terminal, close_fds=True)
+                start_new_session=True, preexec_fn=_take_terminal, close_fds=True,
+                pass_fds=self.pass_fds)
         except BaseException:
             os.close(master)
             raise

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from gru_tui.errors import InputError
+from gru_tui.serve.lesson import NO_LINK, Lesson
 from gru_tui.serve.pty_app import TERMINAL_RESET, PtyApp
 from gru_tui.serve.shared import app_command, duration, log, plural, printable
 
@@ -204,6 +205,7 @@ class ServerConfig:
     authorized: AuthorizedKeys | None  # None: --open
     max_sessions: int
     idle_timeout: float
+    lesson: Lesson | None = None  # --present, --follow: every app follows the teacher
 
 
 @dataclass
@@ -247,6 +249,7 @@ class _Session(_SessionBase):
         self.chan = None
         self.refusal: str | None = None
         self.app: PtyApp | None = None
+        self.link = NO_LINK  # the app's link to the lesson, when there is one
         self.started = 0.0
         self.last_input = 0.0
         self.ending = False
@@ -341,16 +344,21 @@ class _Session(_SessionBase):
         if columns <= 0 or rows <= 0:
             columns, rows = DEFAULT_SIZE
         env = app_environment(terminal, dict(self.chan.get_environment()))
-        self.app = PtyApp(app_command(self.state.config.app_args), env, columns, rows,
-                          on_output=self._output, on_exit=self._app_exited)
+        if self.state.config.lesson:
+            self.link = self.state.config.lesson.student()
+        self.app = PtyApp(app_command(self.state.config.app_args + self.link.args), env,
+                          columns, rows, on_output=self._output, on_exit=self._app_exited,
+                          pass_fds=self.link.pass_fds)
         try:
             await self.app.start()
         except Exception as error:  # OSError, or the child's set-up failing
             self.state.sessions.discard(self)
             self.app = None
+            self.link.close()
             self.server.note(f"could not start the app: {error}")
             self._refuse("gru-tui: the app could not be started on the server, sorry.")
             return
+        self.link.started()
         self.started = self.last_input = time.monotonic()
         self.state.served += 1
         self.server.note(f"connect ({columns}×{rows}, {printable(terminal, 32)}, "
@@ -403,6 +411,7 @@ class _Session(_SessionBase):
 
     def _finish(self, status: int | None) -> None:
         self._cancel_idle()
+        self.link.close()
         if self in self.state.sessions:
             self.state.sessions.discard(self)
             lasted = duration(time.monotonic() - self.started) if self.started else "0s"
@@ -436,7 +445,8 @@ class _Session(_SessionBase):
 
     def _idle_check(self) -> None:
         timeout = self.state.config.idle_timeout
-        left = self.last_input + timeout - time.monotonic()
+        # a student following a lesson is busy while the teacher is
+        left = max(self.last_input, self.link.last_followed) + timeout - time.monotonic()
         if left > 0:
             self._arm_idle(left)
             return
@@ -634,10 +644,15 @@ async def _serve(config: ServerConfig, key, key_path: Path, created: bool) -> in
     for line in _banner(config, port, key, key_path, created):
         print(line, file=sys.stderr)
     sys.stderr.flush()
+    if config.lesson:
+        port_flag = "" if port == 22 else f"-p {port} "
+        await config.lesson.start(f"ssh {port_flag}{_hosts_hint(config.host)}")
 
     await stop.wait()
     state.stopping = True
     acceptor.close()
+    if config.lesson:
+        await config.lesson.stop()
     log(f"stopping: ending {plural(len(state.sessions), 'session')}")
     await asyncio.gather(*(session.end(SERVER_STOPPED, "the server stopped")
                            for session in list(state.sessions)), return_exceptions=True)
@@ -653,7 +668,8 @@ def run_ssh_server(*, host: str = "0.0.0.0", port: int = DEFAULT_PORT,
                    app_args: list[str] | None = None, authorized_keys: Path | None = None,
                    open_access: bool = False, host_key: Path | None = None,
                    max_sessions: int = DEFAULT_MAX_SESSIONS,
-                   idle_timeout: float = DEFAULT_IDLE_TIMEOUT) -> None:
+                   idle_timeout: float = DEFAULT_IDLE_TIMEOUT,
+                   lesson: Lesson | None = None) -> None:
     """Serve the app over SSH until Ctrl+C (exit 130) or SIGTERM (exit 0)."""
     if asyncssh is None:
         raise InputError("install gru-tui[serve] to run the SSH server (it needs asyncssh)")
@@ -676,7 +692,8 @@ def run_ssh_server(*, host: str = "0.0.0.0", port: int = DEFAULT_PORT,
     logging.getLogger("asyncssh").setLevel(logging.CRITICAL + 1)  # we log what matters
     config = ServerConfig(host=host, port=port, app_args=list(app_args or []),
                           authorized=authorized, max_sessions=max_sessions,
-                          idle_timeout=float(idle_timeout))
-    status = asyncio.run(_serve(config, key, key_path, created))
+                          idle_timeout=float(idle_timeout), lesson=lesson)
+    with lesson.output() if lesson else contextlib.nullcontext():
+        status = asyncio.run(_serve(config, key, key_path, created))
     if status:
         raise SystemExit(status)

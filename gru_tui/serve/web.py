@@ -34,6 +34,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from gru_tui.errors import InputError
+from gru_tui.serve.lesson import NO_LINK, Lesson
 from gru_tui.serve.shared import app_command, duration, log
 
 TITLE = "gru-tui"
@@ -44,8 +45,9 @@ TEMPLATES = str(Path(__file__).with_name("templates"))
 
 
 def run_web_server(*, host: str, port: int, app_args: list[str], public_url: str | None = None,
-                   max_sessions: int | None = None) -> None:
-    """Serve the app until Ctrl+C (SIGINT) or SIGTERM; every browser tab gets its own app."""
+                   max_sessions: int | None = None, lesson: Lesson | None = None) -> None:
+    """Serve the app until Ctrl+C (SIGINT) or SIGTERM; every browser tab gets its own app
+    (following the teacher of `lesson`, when there is one)."""
     server_class = _server_class()
     public_url = _checked_public_url(public_url)
     if max_sessions is not None and max_sessions < 1:
@@ -53,8 +55,11 @@ def run_web_server(*, host: str, port: int, app_args: list[str], public_url: str
     sockets = listen(host, port)
     port = sockets[0].getsockname()[1]
     urls = [public_url] if public_url else student_urls(host, port)
-    server = server_class(app_command(app_args), public_url=public_url, max_sessions=max_sessions)
-    server.run(sockets, announce=lambda: _announce(host, port, urls, app_args, max_sessions))
+    server = server_class(app_command(app_args), public_url=public_url, max_sessions=max_sessions,
+                          lesson=lesson)
+    with lesson.output() if lesson else contextlib.nullcontext():
+        server.run(sockets, announce=lambda: _announce(host, port, urls, app_args, max_sessions),
+                   connect=urls[0])
 
 
 # -- the listening sockets -------------------------------------------------------------------
@@ -177,9 +182,10 @@ def _server_class():
     class AppProcess(AppService):
         """One tab's app: started without a shell, in a process group of its own."""
 
-        def __init__(self, argv: list[str], **kwargs) -> None:
+        def __init__(self, argv: list[str], pass_fds: tuple[int, ...] = (), **kwargs) -> None:
             super().__init__(shlex.join(argv), **kwargs)
             self.argv = argv
+            self.pass_fds = pass_fds  # open in the app too (a lesson's socket)
             self._ending: asyncio.Task | None = None
 
         async def _open_app_process(self, width: int = 80, height: int = 24):
@@ -187,7 +193,7 @@ def _server_class():
             pipe = asyncio.subprocess.PIPE
             self._process = await asyncio.create_subprocess_exec(
                 *self.argv, stdin=pipe, stdout=pipe, stderr=pipe, env=environment,
-                start_new_session=True)
+                start_new_session=True, pass_fds=self.pass_fds)
             self._stdin = self._process.stdin
             return self._process
 
@@ -214,7 +220,7 @@ def _server_class():
 
     class WebServer(Server):
         def __init__(self, argv: list[str], *, public_url: str | None,
-                     max_sessions: int | None) -> None:
+                     max_sessions: int | None, lesson: Lesson | None) -> None:
             super().__init__(shlex.join(argv), title=TITLE, public_url=public_url or "",
                              templates_path=TEMPLATES)
             self.argv = argv
@@ -222,6 +228,7 @@ def _server_class():
             self.max_sessions = max_sessions
             self.sessions: dict[int, Session] = {}
             self.opened = 0
+            self.lesson = lesson
 
         # The page: URLs from the address the browser used, unless --public-url says better.
 
@@ -273,20 +280,23 @@ def _server_class():
             height = _whole(request.query.get("height"), 24, 4, 500)
             self.opened += 1
             number = self.opened
-            app = AppProcess(self.argv, write_bytes=websocket.send_bytes,
-                             write_str=websocket.send_str, close=websocket.close,
-                             download_manager=self.download_manager)
+            link = self.lesson.student() if self.lesson else NO_LINK
+            app = AppProcess(self.argv + link.args, pass_fds=link.pass_fds,
+                             write_bytes=websocket.send_bytes, write_str=websocket.send_str,
+                             close=websocket.close, download_manager=self.download_manager)
             session = Session(number, peer, app)
             self.sessions[number] = session
             _log(f"session {number} opened from {peer} ({len(self.sessions)} running)")
             try:
                 await app.start(width, height)
+                link.started()
                 await self.relay(websocket, app)
             except asyncio.CancelledError:
                 pass
             except Exception as error:  # a broken tab never stops the server
                 _log(f"session {number}: {type(error).__name__}: {error}")
             finally:
+                link.close()
                 await asyncio.shield(app.end())
                 del self.sessions[number]
                 _log(f"session {number} closed after {session.age()} "
@@ -321,10 +331,10 @@ def _server_class():
 
         # Running and stopping.
 
-        def run(self, sockets: list[socket.socket], announce) -> None:
-            asyncio.run(self.main(sockets, announce))
+        def run(self, sockets: list[socket.socket], announce, connect: str) -> None:
+            asyncio.run(self.main(sockets, announce, connect))
 
-        async def main(self, sockets: list[socket.socket], announce) -> None:
+        async def main(self, sockets: list[socket.socket], announce, connect: str) -> None:
             stop = asyncio.Event()
             loop = asyncio.get_running_loop()
             for number in (signal.SIGINT, signal.SIGTERM):
@@ -336,7 +346,11 @@ def _server_class():
                 for sock in sockets:
                     await web.SockSite(runner, sock).start()
                 announce()
+                if self.lesson:
+                    await self.lesson.start(connect)
                 await stop.wait()
+                if self.lesson:
+                    await self.lesson.stop()
                 if self.sessions:
                     _say(f"stopping: ending {len(self.sessions)} session(s)")
                 await asyncio.gather(*(session.app.end() for session in

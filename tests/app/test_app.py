@@ -15,6 +15,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from lessons import Server, write_recording
+from lessons import state as lesson_state
 from screen_reader import screen_lines, screen_text
 from textual.command import CommandPalette
 from textual.widget import Widget
@@ -22,11 +24,13 @@ from textual.widgets import Input, OptionList
 
 import gru_tui
 from gru_tui.app.app import SPEEDS, GruTuiApp
-from gru_tui.app.keys import MAIN, keys_of
+from gru_tui.app.keys import MAIN, REPLAY_ACTIONS, action_name, keys_of
+from gru_tui.app.lesson import LiveFeed, ReplayFeed, Teaching
 from gru_tui.app.screens import (
     DiagramScreen,
     HelpScreen,
     LoadScreen,
+    NoteScreen,
     OffsetsScreen,
     ParametersScreen,
     PresetScreen,
@@ -36,6 +40,7 @@ from gru_tui.app.screens import (
 from gru_tui.app.widgets import InputPanel, MemoryPanel, ModelPanel, StatusBar, Timeline
 from gru_tui.core.examples import EXAMPLES
 from gru_tui.core.presets import PRESETS, preset_rows
+from gru_tui.core.recording import RecordingWriter, read_recording
 from gru_tui.core.scenario import Scenario
 from gru_tui.core.session import load_session
 
@@ -699,6 +704,112 @@ async def _quit(pilot, press):
 
 
 # The main screen's keys; the training lab's are checked in test_lab_screen.py.
+
+# -- a lesson's keys (SPEC §13), each once; tests/app/test_lesson.py tells the whole story ------
+
+
+@checks("follow")
+async def _follow(pilot, press):
+    app = pilot.app
+    await press()  # no lesson: where one comes from
+    assert "f follows a teacher" in app.notices[-1][0]
+    server = Server()
+    app.follow(LiveFeed(server.app_end))
+    server.send(lesson_state(t=4))
+    await until(pilot, lambda: app.explorer.t == 3)
+    assert "following the teacher" in status(app) and "t = 4 / 5" in status(app)
+    await press()  # break away, and step on alone
+    assert "exploring on your own — f to follow the teacher" in status(app)
+    await pilot.press("right")
+    assert app.explorer.t == 4
+    await press()  # back to the teacher's step
+    assert app.explorer.t == 3 and "following the teacher" in status(app)
+    assert server.said() == [b"following", b"exploring", b"following"]
+
+
+@checks("mark")
+async def _mark(pilot, press):
+    app = pilot.app
+    await press()  # no lesson: where markers go
+    assert "M drops a marker" in app.notices[-1][0]
+    app.teach(Teaching(recording=RecordingWriter("lesson.jsonl", "test")))
+    await press()
+    assert isinstance(app.screen, NoteScreen)
+    await pilot.press("z", "space", "o", "p", "e", "n", "s", "enter")
+    assert not isinstance(app.screen, NoteScreen)
+    entries = [json.loads(text) for text in Path("lesson.jsonl").read_text().splitlines()]
+    assert entries[-1]["marker"] == "z opens" and entries[-1]["at"] >= entries[1]["at"]
+    assert app.notices[-1][0] == "z opens"
+
+
+def replay(app: GruTuiApp, entries: list[dict]) -> ReplayFeed:
+    feed = ReplayFeed(read_recording(write_recording(Path("replay.jsonl"), entries)))
+    app.follow(feed)
+    return feed
+
+
+STEPS = [{"at": at, "state": lesson_state(t=t)} for at, t in ((0, 1), (0.1, 2), (0.2, 5))]
+
+
+@checks("replay_play")
+async def _replay_play(pilot, press):
+    app = pilot.app
+    await press()  # no recording: space plays the app itself
+    assert "▶ 2/s" in status(app)
+    await press()
+    feed = replay(app, STEPS)
+    await until(pilot, lambda: app.explorer.steps == 5)
+    assert "replay 0:00 / 0:00 ‖ space plays" in status(app)
+    await press()
+    assert feed.playing and "replay 0:00 / 0:00 ▶ ×1" in status(app)
+    await until(pilot, lambda: app.explorer.t == 4 and not feed.playing)  # to the end
+
+
+def replay_speed_check(delta: int):
+    async def check(pilot, press):
+        app = pilot.app
+        await press()  # no recording: the app's own speed of play
+        assert app.speed == 2 + delta
+        feed = replay(app, STEPS)
+        await press()
+        await press()
+        assert feed.rate == (2 if delta > 0 else 0)
+        assert app.notices[-1][0] == ("Replay ×4" if delta > 0 else "Replay ×1")
+        assert app.speed == 2 + delta  # the app's own speed stayed
+
+    return check
+
+
+checks("replay_speed(1)")(replay_speed_check(1))
+checks("replay_speed(-1)")(replay_speed_check(-1))
+
+MARKED = [*({"at": at, "state": lesson_state(t=t)} for at, t in ((0, 1), (1, 2), (2, 3), (3, 4))),
+          {"at": 1.5, "marker": "the reset gate"}, {"at": 2.5, "marker": "memory"}]
+MARKED.sort(key=lambda entry: entry["at"])
+
+
+def marker_check(delta: int):
+    async def check(pilot, press):
+        app = pilot.app
+        await press()  # no recording: [ and ] nudge by 0.01
+        assert app.explorer.value == round(0.5 + delta * 0.01, 10)
+        replay(app, MARKED)
+        await until(pilot, lambda: app.explorer.steps == 5)
+        if delta < 0:
+            await pilot.press("right_square_bracket", "right_square_bracket")
+            assert app.explorer.t == 2 and "marker 2/2: memory" in status(app)
+        await press()
+        assert app.explorer.t == 1  # the state shown at 1.5 s, the first marker
+        assert app.notices[-1][0] == "the reset gate"
+        assert "replay 0:01 / 0:03 ‖ space plays · marker 1/2: the reset gate" in status(app)
+
+    return check
+
+
+checks("marker(-1)")(marker_check(-1))
+checks("marker(1)")(marker_check(1))
+
+
 KEY_PRESSES = [pytest.param(name, key.action, id=f"{name}:{key.action}")
                for key in keys_of(MAIN) for name in key.keys.split(",")]
 
@@ -1246,9 +1357,10 @@ async def test_the_command_palette_lists_and_runs_the_registry_actions():
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         titles = [command.title for command in app.get_system_commands(app.screen)]
-        for key in keys_of(MAIN):
+        for key in keys_of(MAIN):  # all but a recording's own keys, with no recording to play
             if not key.builtin:
-                assert any(key.description in title for title in titles), key.description
+                listed = any(key.description in title for title in titles)
+                assert listed == (action_name(key) not in REPLAY_ACTIONS), key.description
         await pilot.press("ctrl+p")
         assert isinstance(app.screen, CommandPalette)
         await pilot.press(*"next seed")

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 from safetensors.numpy import save_file
 from screen_reader import screen_text
+from test_app import make_app
 from textual.widgets import Input, Label, OptionList
 
 import gru_tui
@@ -46,11 +47,7 @@ async def test_app_runs_a_loaded_layer(tmp_path, monkeypatch, kind, layer):
     loaded = load_layer(path, layer)
     reset = "after" if kind == "gru" else "before"
     scenario = Scenario(models=(kind,), reset=reset, preset="sine", weights=(loaded,))
-    app = GruTuiApp(scenario)
-    messages = []  # every notice, kept: a notification times out while keys go on
-    notify = app.notify
-    monkeypatch.setattr(app, "notify", lambda message, *a, **k: (messages.append(str(message)),
-                                                                 notify(message, *a, **k)))
+    app = make_app(scenario)  # every notice kept, however long the keys take
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
         ex = app.explorer
@@ -68,7 +65,7 @@ async def test_app_runs_a_loaded_layer(tmp_path, monkeypatch, kind, layer):
             await pilot.pause()
             await pilot.press("escape")
         assert ex.visible == (kind,)
-        assert any("hold no" in m for m in messages)
+        assert any("hold no" in message for message, _ in app.notices)
         # S saved a session that names the file and the layer, and reopens to the same run
         [saved] = tmp_path.glob("gru-tui-session-*.json")
         data = json.loads(saved.read_text())

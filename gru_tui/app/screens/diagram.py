@@ -33,8 +33,9 @@ class DiagramScreen(Screen):
     worked example at that gate. Every key the main screen has still works: an edit made here
     redraws the figure."""
 
+    VIEW = "diagram"  # its name in a lesson's state: a teacher's students see it too
     BINDINGS = [
-        Binding("d,escape,q", "app.pop_screen", "Close", show=False),
+        Binding("d,escape,q", "close", "Close", show=False),
         Binding("tab", "next_model", "Next model", show=False),
         Binding("1", "model('gru')", "GRU", show=False),
         Binding("2", "model('lstm')", "LSTM", show=False),
@@ -160,6 +161,18 @@ class DiagramScreen(Screen):
                          no_wrap=True, overflow="ellipsis"))
 
     # -- actions ----------------------------------------------------------------------------
+
+    @property
+    def following(self) -> bool:
+        """Whether the teacher opened this view, on an app that follows the teacher: then
+        the teacher closes it (and q quits, as everywhere while following)."""
+        return getattr(self.app, "following", False)
+
+    def check_action(self, action: str, parameters: tuple) -> bool:
+        return not (action == "close" and self.following)
+
+    def action_close(self) -> None:
+        self.app.pop_screen()
 
     def action_model(self, model: str) -> None:
         if model not in self.explorer.traces:

@@ -17,8 +17,24 @@ if TYPE_CHECKING:
 class InfoScreen(ModalScreen[None]):
     """A page with a title; escape, q or its own key closes it."""
 
-    BINDINGS = [Binding("escape,q", "dismiss", "Close")]
+    BINDINGS = [Binding("escape,q", "dismiss", "Close"),
+                Binding("M", "app.mark", "Drop a marker", show=False)]
     TITLE = ""
+    VIEW = ""  # its name in a lesson's state: a teacher's students see it too
+
+    @property
+    def following(self) -> bool:
+        """Whether this is a view the teacher opened, on an app that follows the teacher."""
+        return bool(self.VIEW) and getattr(self.app, "following", False)
+
+    @property
+    def is_modal(self) -> bool:
+        """While following, the teacher opens and closes the view and moves in it: the app's
+        keys work on it as on the main screen (f, q, ?, a recording's keys)."""
+        return not self.following
+
+    def check_action(self, action: str, parameters: tuple) -> bool:
+        return not self.following
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(classes="dialog") as scroll:

@@ -255,7 +255,9 @@ class LabScreen(ModalScreen[None]):
         app = self.app
         app.pop_screen()
         left_out = [MODEL_TITLES[m] for m in lab.models if m not in models]
-        app.show_explorer(explorer, f"the lab's models after {lab.iteration} iterations")
+        app.use_explorer(explorer)
+        app.notify(f"Running the lab's models after {lab.iteration} iterations",
+                   title="Weights")
         if left_out:
             app.notify(f"{' and '.join(left_out)} left out: the explorer runs one hidden size "
                        "at a time", severity="warning")

@@ -13,6 +13,7 @@ from gru_tui.render.parameters import parameter_report
 class ParametersScreen(InfoScreen):
     BINDINGS = [Binding("escape,q,n", "dismiss", "Close")]
     TITLE = "Parameters"
+    VIEW = "parameters"
 
     def body(self) -> Group:
         ex = self.explorer

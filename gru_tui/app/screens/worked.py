@@ -27,6 +27,7 @@ class WorkedScreen(InfoScreen):
         Binding("down,full_stop", "unit(1)", "Next unit"),
     ]
     TITLE = "Worked example"
+    VIEW = "worked"
 
     def __init__(self, models: tuple[str, ...] = (), gate: str | None = None) -> None:
         super().__init__()
@@ -66,8 +67,13 @@ class WorkedScreen(InfoScreen):
         scroll.scroll_to(y=max(top + row - 1, 0), animate=False)
 
     def refresh_body(self) -> None:
+        shown = self.shown
+        if len(self.query(".worked-model")) != len(shown) or not all(
+                self.query(f"#worked-{model}") for model in shown):  # other models now
+            self.refresh(recompose=True)
+            return
         self.query_one("#worked-header", Static).update(worked_header(self.explorer))
-        for model in self.shown:
+        for model in shown:
             self.query_one(f"#worked-{model}", Static).update(
                 worked_model(self.explorer, model, self.gate))
 
