@@ -20,7 +20,7 @@ from gru_tui.app.keys import (
     WHILE_FOLLOWING,
     action_name,
     bindings,
-    keys_of,
+    keys_working_on,
 )
 from gru_tui.app.lesson import Follower, LiveFeed, ReplayFeed, Teacher, Teaching, open_views
 from gru_tui.app.messages import ExplorerChanged
@@ -431,7 +431,7 @@ class GruTuiApp(App[None]):
         """The command palette: the actions of the key registry that work on `screen`, plus
         Textual's own."""
         yield from super().get_system_commands(screen)
-        for key in keys_of(getattr(screen, "KEY_SCREEN", MAIN)):
+        for key in keys_working_on(getattr(screen, "KEY_SCREEN", MAIN)):
             if key.builtin or not self.check_action(action_name(key), ()):
                 continue  # Textual's own, or not now (a recording's keys without one)
             yield SystemCommand(f"{key.description}  ({key.shown or key.keys})",

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from textual.binding import Binding
 
 MAIN = "main"  # the main screen and the screens over it: the app's own bindings
+DIAGRAM = "diagram"  # the cell diagram's own keys, over the main screen's
 LAB = "lab"  # the training lab's screen
 
 
@@ -43,8 +44,6 @@ class Key:
                        tooltip=self.description)
 
 
-GROUPS = ("Move", "Edit", "Sequence", "Model", "View", "Save", "Lesson", "App",
-          "Training lab")
 EVERYWHERE = (MAIN, LAB)
 
 KEYS: tuple[Key, ...] = (
@@ -114,6 +113,20 @@ KEYS: tuple[Key, ...] = (
         screens=EVERYWHERE, while_following=True),
     Key("q", "quit", "Quit", "App", "q", footer="quit", screens=EVERYWHERE,
         while_following=True),
+    Key("tab", "screen.next_model", "Diagram: next model", "Cell diagram", "tab",
+        screens=(DIAGRAM,)),
+    Key("1", "screen.model('gru')", "Diagram: the GRU", "Cell diagram", "1", screens=(DIAGRAM,)),
+    Key("2", "screen.model('lstm')", "Diagram: the LSTM", "Cell diagram", "2",
+        screens=(DIAGRAM,)),
+    Key("3", "screen.model('rnn')", "Diagram: the simple RNN", "Cell diagram", "3",
+        screens=(DIAGRAM,)),
+    Key("up", "screen.node(-1)", "Diagram: previous node", "Cell diagram", "↑",
+        screens=(DIAGRAM,)),
+    Key("down", "screen.node(1)", "Diagram: next node", "Cell diagram", "↓", screens=(DIAGRAM,)),
+    Key("enter", "screen.worked", "Diagram: the worked example at the node", "Cell diagram",
+        "enter", screens=(DIAGRAM,)),
+    Key("d,escape", "screen.close", "Close the diagram", "Cell diagram", "d / escape",
+        screens=(DIAGRAM,), while_following=True),
     Key("space", "screen.toggle_training", "Pause / resume training", "Training lab", "space",
         footer="pause", screens=(LAB,)),
     Key("r", "screen.restart", "Restart training from the same seed", "Training lab", "r",
@@ -132,8 +145,19 @@ KEYS: tuple[Key, ...] = (
         screens=(LAB,)),
 )
 def keys_of(screen: str) -> tuple[Key, ...]:
-    """The keys that work on `screen`."""
+    """The keys registered for `screen`."""
     return tuple(key for key in KEYS if screen in key.screens)
+
+
+def keys_working_on(screen: str) -> tuple[Key, ...]:
+    """The keys that work on `screen`: its own, then, on a screen over the main one (the
+    diagram), the app's that it does not take for itself."""
+    own = keys_of(screen)
+    if screen in (MAIN, LAB):
+        return own
+    taken = {name for key in own for name in key.keys.split(",")}
+    return (*own, *(key for key in keys_of(MAIN)
+                    if not taken & set(key.keys.split(","))))
 
 
 def bindings(screen: str = MAIN) -> list[Binding]:

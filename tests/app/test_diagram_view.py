@@ -115,3 +115,41 @@ async def test_resizing_with_the_diagram_open_never_breaks(size):
             assert "GRU · t = 1" in text
         await pilot.press("right")
         assert app.explorer.t == 1
+
+
+DIAGRAM_CHECKS = {
+    "screen.next_model": (["tab"], lambda screen: screen.model == "lstm"),
+    "screen.model('gru')": (["2", "1"], lambda screen: screen.model == "gru"),
+    "screen.model('lstm')": (["2"], lambda screen: screen.model == "lstm"),
+    "screen.model('rnn')": (["3"], lambda screen: screen.model == "rnn"),
+    "screen.node(-1)": (["up"], lambda screen: screen.node == 2),  # wraps to Ĥ_t
+    "screen.node(1)": (["down"], lambda screen: screen.node == 1),
+    "screen.worked": (["enter"], lambda screen: isinstance(screen.app.screen, WorkedScreen)),
+    "screen.close": (["escape"], lambda screen: screen.app.screen is screen.app.main),
+}
+
+
+def test_every_diagram_key_of_the_registry_has_a_check():
+    from gru_tui.app.keys import DIAGRAM, keys_of
+
+    assert {key.action for key in keys_of(DIAGRAM)} == set(DIAGRAM_CHECKS)
+
+
+@pytest.mark.parametrize("action", list(DIAGRAM_CHECKS))
+async def test_every_diagram_key_does_its_job(action):
+    keys, done = DIAGRAM_CHECKS[action]
+    app = GruTuiApp()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("d")
+        screen = app.screen
+        await pilot.press(*keys)
+        assert done(screen), action
+
+
+async def test_help_over_the_diagram_lists_its_keys_and_the_main_ones():
+    app = GruTuiApp()
+    async with app.run_test(size=(100, 40)) as pilot:
+        await pilot.press("d", "question_mark")
+        text = screen_text(app)
+        assert "Cell diagram" in text and "Diagram: next node" in text
+        assert "Step forward" in text and "Nudge up by 0.1" in text

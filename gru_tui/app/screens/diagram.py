@@ -7,11 +7,11 @@ from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import Static
 
+from gru_tui.app.keys import DIAGRAM, bindings
 from gru_tui.app.messages import ExplorerChanged
 from gru_tui.app.screens.worked import WorkedScreen
 from gru_tui.engine import TABLES
@@ -34,16 +34,8 @@ class DiagramScreen(Screen):
     redraws the figure."""
 
     VIEW = "diagram"  # its name in a lesson's state: a teacher's students see it too
-    BINDINGS = [
-        Binding("d,escape,q", "close", "Close", show=False),
-        Binding("tab", "next_model", "Next model", show=False),
-        Binding("1", "model('gru')", "GRU", show=False),
-        Binding("2", "model('lstm')", "LSTM", show=False),
-        Binding("3", "model('rnn')", "Simple RNN", show=False),
-        Binding("up", "node(-1)", "Previous node", show=False),
-        Binding("down", "node(1)", "Next node", show=False),
-        Binding("enter", "worked", "Worked example at the node", show=False),
-    ]
+    KEY_SCREEN = DIAGRAM  # help and the command palette list this screen's keys
+    BINDINGS = bindings(DIAGRAM)
 
     def __init__(self) -> None:
         super().__init__(id="diagram-screen")

@@ -8,24 +8,25 @@ from rich.table import Table
 from rich.text import Text
 from textual.binding import Binding
 
-from gru_tui.app.keys import GROUPS, MAIN, keys_of
+from gru_tui.app.keys import MAIN, keys_working_on
 from gru_tui.app.screens.info import InfoScreen
 from gru_tui.render.theme import MODEL_TITLES, VECTORS, role_text
 
 
 class HelpScreen(InfoScreen):
-    """`screen` names the screen under it in the key registry: the main one, or the lab."""
+    """`screen` names the screen under it in the key registry: the main one, the diagram
+    (its keys, then the main screen's it leaves alone), or the lab."""
 
     BINDINGS = [Binding("escape,q,question_mark", "dismiss", "Close")]
     TITLE = "Help"
 
     def __init__(self, screen: str = MAIN) -> None:
         super().__init__()
-        self.keys = keys_of(screen)
+        self.keys = keys_working_on(screen)
 
     def body(self) -> Group:
         parts: list = []
-        for group in (group for group in GROUPS if any(k.group == group for k in self.keys)):
+        for group in dict.fromkeys(key.group for key in self.keys):  # the screen's own first
             table = Table(box=None, show_header=False, padding=(0, 2, 0, 0), title=group,
                           title_justify="left", title_style="bold")
             table.add_column(width=10, style="bold")
