@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import sys
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -33,6 +34,12 @@ def open_app(
     check: Annotated[bool, typer.Option(
         "--check", hidden=True, help="Check the options and exit: what `serve` does first.")
     ] = False,
+    served: Annotated[bool, typer.Option(
+        "--served", hidden=True, help="A student's app under `serve`: nothing is written, "
+        "and l opens the shipped examples only (and --served-weights-dir).")] = False,
+    served_weights_dir: Annotated[str | None, typer.Option(
+        "--served-weights-dir", hidden=True, help="The files a served app's l may open.")
+    ] = None,
 ) -> None:
     """See inside GRU, LSTM and simple RNN cells, one timestep at a time.
 
@@ -53,10 +60,13 @@ def open_app(
         return
     from gru_tui.app.app import GruTuiApp
 
+    serving = {"served": served or served_weights_dir is not None,
+               "weights_dir": Path(served_weights_dir) if served_weights_dir else None}
     if loaded is None:
-        GruTuiApp(scenario).run()
+        GruTuiApp(scenario, **serving).run()
     else:
-        GruTuiApp(scenario, t=loaded.t, unit=loaded.unit, visible=scenario.models).run()
+        GruTuiApp(scenario, t=loaded.t, unit=loaded.unit, visible=scenario.models,
+                  **serving).run()
 
 
 @run_options
