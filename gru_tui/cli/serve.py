@@ -9,6 +9,10 @@ import typer
 # Options after `--` go to every student's app: `gru-tui serve ssh -- --preset remember`.
 PASSTHROUGH = {"allow_extra_args": True, "ignore_unknown_options": True}
 HostOpt = Annotated[str, typer.Option("--host", help="The address to listen on.")]
+WeightsDirOpt = Annotated[str | None, typer.Option(
+    "--weights-dir", metavar="DIR",
+    help="A folder of weight files students may open with l (besides the shipped examples); "
+         "no other file of this machine is offered. \\[default: the examples only]")]
 
 
 def serve_ssh(
@@ -32,6 +36,7 @@ def serve_ssh(
     idle_timeout: Annotated[float, typer.Option(
         "--idle-timeout", metavar="SECONDS",
         help="End a session after this long without a key pressed (0: never).")] = 3600,
+    weights_dir: WeightsDirOpt = None,
 ) -> None:
     """An SSH server: every connection gets its own app in its own terminal.
 
@@ -39,13 +44,14 @@ def serve_ssh(
     """
     from pathlib import Path
 
-    from gru_tui.serve.shared import checked_app_args
+    from gru_tui.serve.shared import checked_app_args, checked_weights_dir
     from gru_tui.serve.ssh import run_ssh_server
 
     run_ssh_server(host=host, port=port, app_args=checked_app_args(ctx.args),
                    authorized_keys=Path(authorized_keys) if authorized_keys else None,
                    open_access=open_access, host_key=Path(host_key) if host_key else None,
-                   max_sessions=max_sessions, idle_timeout=idle_timeout)
+                   max_sessions=max_sessions, idle_timeout=idle_timeout,
+                   weights_dir=checked_weights_dir(weights_dir))
 
 
 def serve_web(
@@ -62,6 +68,7 @@ def serve_web(
         "--max-sessions", min=1, metavar="N",
         help="The most tabs served at once; more get a 'class is full' page. "
              "\\[default: no limit]")] = None,
+    weights_dir: WeightsDirOpt = None,
 ) -> None:
     """Serve the app to web browsers, one session (its own app process) per tab.
 
@@ -69,8 +76,9 @@ def serve_web(
     use --host 0.0.0.0 only on a network you trust. Options after -- go to
     every student's app: `gru-tui serve web --host 0.0.0.0 -- --preset remember`.
     """
-    from gru_tui.serve.shared import checked_app_args
+    from gru_tui.serve.shared import checked_app_args, checked_weights_dir
     from gru_tui.serve.web import run_web_server
 
     run_web_server(host=host, port=port, app_args=checked_app_args(ctx.args),
-                   public_url=public_url, max_sessions=max_sessions)
+                   public_url=public_url, max_sessions=max_sessions,
+                   weights_dir=checked_weights_dir(weights_dir))
