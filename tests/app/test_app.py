@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from screen_reader import screen_lines, screen_text
+from screen_reader import record_notices, screen_lines, screen_text
 from textual.command import CommandPalette
 from textual.widget import Widget
 from textual.widgets import Input, OptionList
@@ -125,21 +125,8 @@ def assert_panels_show_the_engine(app: GruTuiApp) -> None:
 
 
 def make_app(*args, **kwargs) -> GruTuiApp:
-    """The app, with every notice it gives recorded in ``app.notices`` as (message, severity).
-
-    (The recorder wraps the instance's notify: a subclass declared here would look for the
-    app's relative CSS_PATH next to this file.)
-    """
-    app = GruTuiApp(*args, **kwargs)
-    app.notices = []
-    notify = app.notify
-
-    def recording(message, *, title="", severity="information", **rest):
-        app.notices.append((str(message), severity))
-        return notify(message, title=title, severity=severity, **rest)
-
-    app.notify = recording
-    return app
+    """The app, with every notice it gives recorded in ``app.notices`` as (message, severity)."""
+    return record_notices(GruTuiApp(*args, **kwargs))
 
 
 async def until(pilot, condition, tries: int = 200) -> None:
@@ -771,8 +758,7 @@ async def test_play_advances_pauses_and_stops_at_the_end():
         assert app.explorer.t == stopped
         for _ in range(4):
             await pilot.press("greater_than_sign")
-        await pilot.press("space")
-        assert "▶ 16/s" in status(app)
+        await pilot.press("space")  # 16/s: the end may come before the screen is read
         await until(pilot, lambda: app.explorer.t == 7 and "▶" not in status(app))
         assert "t = 8 / 8" in status(app)  # it stops by itself on the last step
         assert_panels_show_the_engine(app)
@@ -791,14 +777,17 @@ async def test_play_from_the_last_step_starts_over():
 
 
 async def test_speed_changes_while_playing():
-    app = make_app()
+    app = make_app(Scenario(preset="sine", steps=1000))  # a minute at the fastest speed
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("less_than_sign", "less_than_sign", "space")
         assert "▶ 0.5/s" in status(app)
         await pilot.press("greater_than_sign", "greater_than_sign", "greater_than_sign")
         assert "▶ 4/s" in status(app)
         await until(pilot, lambda: app.explorer.t >= 2)
+        await pilot.press("greater_than_sign", "greater_than_sign")
+        assert "▶ 16/s" in status(app)
         await pilot.press("space")
+        assert "▶" not in status(app)
 
 
 # -- choosing components, rows and units -------------------------------------------------------

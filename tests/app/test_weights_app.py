@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from safetensors.numpy import save_file
+from screen_reader import record_notices
 from textual.widgets import Input, Label, OptionList
 
 import gru_tui
@@ -45,7 +46,7 @@ async def test_app_runs_a_loaded_layer(tmp_path, monkeypatch, kind, layer):
     loaded = load_layer(path, layer)
     reset = "after" if kind == "gru" else "before"
     scenario = Scenario(models=(kind,), reset=reset, preset="sine", weights=(loaded,))
-    app = GruTuiApp(scenario)
+    app = record_notices(GruTuiApp(scenario))
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
         ex = app.explorer
@@ -63,8 +64,7 @@ async def test_app_runs_a_loaded_layer(tmp_path, monkeypatch, kind, layer):
             await pilot.pause()
             await pilot.press("escape")
         assert ex.visible == (kind,)
-        messages = [str(n.message) for n in app._notifications]
-        assert any("hold no" in m for m in messages)
+        assert any("hold no" in message for message, _ in app.notices)
         # S saved a session that names the file and the layer, and reopens to the same run
         [saved] = tmp_path.glob("gru-tui-session-*.json")
         data = json.loads(saved.read_text())
