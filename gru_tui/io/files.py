@@ -46,7 +46,7 @@ def read_bytes(path: Path, where: str, limit: int = MAX_TEXT_BYTES) -> bytes:
         with os.fdopen(fd, "rb") as file:
             if not stat.S_ISREG(os.fstat(file.fileno()).st_mode):
                 raise InputError(f"{where} is not a regular file")
-            data = file.read(limit + 1)
+            data = _read_to(file.read, limit, first=size + 1)
     except OSError as error:
         raise InputError(f"{where} cannot be read: {_reason(error)}") from None
     if len(data) > limit:  # it grew since the check
@@ -58,13 +58,22 @@ def read_bytes(path: Path, where: str, limit: int = MAX_TEXT_BYTES) -> bytes:
 def read_stdin(where: str, limit: int = MAX_TEXT_BYTES) -> bytes:
     """Standard input up to its end, at most `limit` bytes (else InputError)."""
     try:
-        data = sys.stdin.buffer.read(limit + 1)
+        data = _read_to(sys.stdin.buffer.read1, limit)
     except OSError as error:
         raise InputError(f"{where} cannot be read: {_reason(error)}") from None
     if len(data) > limit:
         raise InputError(f"{where} holds over {size_text(limit)}; gru-tui reads up to "
                          f"{size_text(limit)}")
     return data
+
+
+def _read_to(read, limit: int, first: int = 1 << 20) -> bytes:
+    """What `read(n)` gives up to its end or one byte past `limit`, in pieces: a read of
+    `limit` bytes at once would take that much memory however little there is."""
+    data = bytearray(read(min(first, limit + 1)))
+    while len(data) <= limit and (more := read(min(1 << 20, limit + 1 - len(data)))):
+        data += more
+    return bytes(data)
 
 
 def path_within(name: str, folder: Path | None, refusal: str) -> Path:

@@ -117,20 +117,19 @@ def _read_npy(data: bytes, where: str) -> np.ndarray:
                          "unpickles")
     if dtype.kind not in "fiu":
         raise InputError(f"{where} holds {dtype} values, expected real numbers")
+    if len(shape) not in (1, 2):
+        raise InputError(f"{where} has shape {shape}, expected [T, D] (one row per step)")
     count = math.prod(shape)
     stored = len(data) - header.tell()
-    if min(shape, default=0) < 0 or count * dtype.itemsize > stored:
+    if min(shape) < 0 or count * dtype.itemsize > stored:
         raise InputError(f"{where} declares shape {shape} of {dtype}, more than the "
                          f"{size_text(stored)} it holds")
-    array = np.frombuffer(data, dtype, count, header.tell())
-    array = array.reshape(shape, order="F" if fortran_order else "C")
-    if array.ndim == 1:
-        array = array[None, :]
-    if array.ndim != 2:
-        raise InputError(f"{where} has shape {array.shape}, expected [T, D] (one row per step)")
-    rows = array.astype(np.float64)
-    if rows.size == 0:
+    if count == 0:
         raise InputError(f"{where} holds no values")
+    array = np.frombuffer(data, dtype, count, header.tell())
+    array = array.reshape((1, *shape) if len(shape) == 1 else shape,
+                          order="F" if fortran_order else "C")
+    rows = array.astype(np.float64)
     _check_finite(rows, where)
     return rows
 

@@ -160,7 +160,7 @@ def student_urls(host: str, port: int) -> list[str]:
 def answered_hosts(host: str, public_url: str | None) -> frozenset[str]:
     """The names a browser may ask this server for (any address too, see `answers_for`):
     this machine's names, the one it listens on, and --public-url's host."""
-    names = {"localhost", socket.gethostname()}
+    names = {socket.gethostname()}
     with contextlib.suppress(OSError):
         names.add(socket.getfqdn())
     if host not in ALL_INTERFACES:
@@ -172,13 +172,14 @@ def answered_hosts(host: str, public_url: str | None) -> frozenset[str]:
 
 def answers_for(host_header: str | None, hosts: frozenset[str]) -> bool:
     """Whether a request for `host_header` is for this server. An address is (a browser that
-    used it came here); a name must be one of `hosts` or end in .localhost, so a page whose
-    name someone else's DNS points here (DNS rebinding) gets nothing."""
+    used it came here); a name must be localhost, one of `hosts` or end in .localhost, so a
+    page whose name someone else's DNS points here (DNS rebinding) gets nothing."""
     if host_header is None:  # HTTP/1.0, not a browser
         return True
     try:
-        name = urlsplit(f"//{host_header}").hostname
-    except ValueError:  # a port that is not one
+        parts = urlsplit(f"//{host_header}")
+        name, _ = parts.hostname, parts.port
+    except ValueError:  # a port that is not one, a bracket not closed
         return False
     if not name:
         return False
@@ -187,7 +188,7 @@ def answers_for(host_header: str | None, hosts: frozenset[str]) -> bool:
         ipaddress.ip_address(name)
         return True
     except ValueError:
-        return name in hosts or name.endswith(".localhost")
+        return name in hosts or name == "localhost" or name.endswith(".localhost")
 
 
 def _url(host: str, port: int) -> str:

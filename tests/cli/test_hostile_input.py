@@ -4,9 +4,10 @@ parsers, numbers past float64's range, settings that overflow the weights, and n
 control characters. Each is one line on stderr and exit 2 (or a clean run), never a
 traceback, a hang or a machine out of memory.
 
-Every run here is a subprocess limited to 2 GiB of address space: a parser that reads an
-endless source until memory runs out fails its test with a MemoryError instead of taking the
-machine down.
+Every run here is a subprocess limited to 2 GiB of address space, and to GUARD_S seconds: a
+parser that reads an endless source until memory runs out fails its test with a MemoryError
+instead of taking the machine down, and one that blocks fails it when the guard ends it (a
+refusal takes a second; the guard only bounds a hang).
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from gru_tui.core.session import session_dict
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"),
                                 reason="FIFOs, /dev/zero and rlimits: Linux")
 MEMORY_LIMIT = 2 << 30
+GUARD_S = 120
 HUGE = "1" + "0" * 400  # 10^400, an integer past float64's range
 LONG = "1" * 4301  # past Python's int-from-text limit
 
@@ -42,12 +44,12 @@ def limited(*args: str, stdin=subprocess.DEVNULL, cwd=None, env=None):
 
     return subprocess.run([sys.executable, "-m", "gru_tui", *args], stdin=stdin,
                           capture_output=True, text=True, errors="replace", cwd=cwd,
-                          env=env, preexec_fn=limit, timeout=300)
+                          env=env, preexec_fn=limit, timeout=GUARD_S)
 
 
 def many(runs: dict) -> dict:
-    """{name: args or (args, keywords)} run at the same time → {name: result}."""
-    with ThreadPoolExecutor(max_workers=max(2, os.cpu_count() or 2)) as pool:
+    """{name: args or (args, keywords)} run all at the same time → {name: result}."""
+    with ThreadPoolExecutor(max_workers=len(runs)) as pool:
         futures = {name: pool.submit(limited, *spec[0], **spec[1]) if isinstance(spec, tuple)
                    else pool.submit(limited, *spec) for name, spec in runs.items()}
         return {name: future.result() for name, future in futures.items()}
