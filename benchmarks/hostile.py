@@ -184,9 +184,10 @@ def login_flood(folder: Path, quick: bool) -> None:
             flooded = f"{asyncio.run(first_byte(port)):.2f} s"
         except (OSError, asyncssh.Error, TimeoutError) as error:
             flooded = f"locked out ({type(error).__name__})"
-        lines = len(log.read_text().splitlines()) - lines_before
+        lines = [line for line in log.read_text().splitlines()[lines_before:]
+                 if "connect" not in line]  # not the student's own connect and disconnect
         print(f"    a student's first byte: {quiet:.2f} s quiet, {flooded} during the flood; "
-              f"{lines} log lines for the flood")
+              f"{len(lines)} log line(s) for the flood")
     finally:
         for sock in idle:
             sock.close()

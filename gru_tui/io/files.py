@@ -35,7 +35,7 @@ def regular_file_size(path: Path, where: str) -> int:
     return status.st_size
 
 
-def read_bytes(path: Path, where: str, limit: int = MAX_TEXT_BYTES) -> bytes:
+def read_bytes(path: Path, where: str, limit: int = MAX_TEXT_BYTES) -> bytearray:
     """The whole regular file at `path`, at most `limit` bytes (else InputError)."""
     size = regular_file_size(path, where)
     if size > limit:
@@ -55,7 +55,7 @@ def read_bytes(path: Path, where: str, limit: int = MAX_TEXT_BYTES) -> bytes:
     return data
 
 
-def read_stdin(where: str, limit: int = MAX_TEXT_BYTES) -> bytes:
+def read_stdin(where: str, limit: int = MAX_TEXT_BYTES) -> bytearray:
     """Standard input up to its end, at most `limit` bytes (else InputError)."""
     try:
         data = _read_to(sys.stdin.buffer.read1, limit)
@@ -67,13 +67,14 @@ def read_stdin(where: str, limit: int = MAX_TEXT_BYTES) -> bytes:
     return data
 
 
-def _read_to(read, limit: int, first: int = 1 << 20) -> bytes:
-    """What `read(n)` gives up to its end or one byte past `limit`, in pieces: a read of
-    `limit` bytes at once would take that much memory however little there is."""
+def _read_to(read, limit: int, first: int = 1 << 20) -> bytearray:
+    """What `read(n)` gives up to its end or one byte past `limit`, in pieces (a read of
+    `limit` bytes at once would take that much memory however little there is), in one
+    buffer that is not copied again."""
     data = bytearray(read(min(first, limit + 1)))
     while len(data) <= limit and (more := read(min(1 << 20, limit + 1 - len(data)))):
         data += more
-    return bytes(data)
+    return data
 
 
 def path_within(name: str, folder: Path | None, refusal: str) -> Path:

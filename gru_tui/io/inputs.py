@@ -92,14 +92,14 @@ def _read_file(path: Path, where: str) -> np.ndarray:
     return _parse_text(_decode(read_bytes(path, where), where), where, is_file=True)
 
 
-def _decode(data: bytes, where: str) -> str:
+def _decode(data: bytes | bytearray, where: str) -> str:
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise InputError(f"{where} is not a text file (expected JSON, CSV or .npy)") from None
 
 
-def _read_npy(data: bytes, where: str) -> np.ndarray:
+def _read_npy(data: bytes | bytearray, where: str) -> np.ndarray:
     """The array of a .npy file's bytes, its header checked before any value is read."""
     if not data.startswith(NPY_MAGIC):  # else numpy would try it as a pickle
         raise InputError(f"{where} is not a .npy file (no NumPy header)")
