@@ -57,8 +57,9 @@ def read_bytes(path: Path, where: str, limit: int = MAX_TEXT_BYTES) -> bytearray
 
 def read_stdin(where: str, limit: int = MAX_TEXT_BYTES) -> bytearray:
     """Standard input up to its end, at most `limit` bytes (else InputError)."""
-    try:
-        data = _read_to(sys.stdin.buffer.read1, limit)
+    stream = sys.stdin.buffer
+    try:  # read1: what has come so far, as a pipe gives it
+        data = _read_to(getattr(stream, "read1", stream.read), limit)
     except OSError as error:
         raise InputError(f"{where} cannot be read: {_reason(error)}") from None
     if len(data) > limit:
