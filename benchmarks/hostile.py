@@ -1,6 +1,6 @@
 """What a hostile student or a fuzzer costs the teacher's machine, in figures.
 
-    python benchmarks/hostile.py            # about two minutes
+    python benchmarks/hostile.py            # about three minutes
     python benchmarks/hostile.py --quick    # fewer connections and bytes, rough figures
 
 (1) Endless and blocking sources through `gru-tui step --json`: exit code, wall time and the
