@@ -1,4 +1,5 @@
-"""The one exception for bad data from a user, and its kind that names a setting."""
+"""The one exception for bad data from a user, its kind that names a setting, and how any
+message is made safe to show."""
 
 from __future__ import annotations
 
@@ -35,3 +36,11 @@ class SettingError(InputError):
     def quote(value: object) -> str:
         """A value for a template: its text with braces doubled."""
         return str(value).replace("{", "{{").replace("}", "}}")
+
+
+def escaped(message: str) -> str:
+    """`message` with every control or invisible character written as its escape (\\n,
+    \\x1b, \\u202e): one line on any terminal, and nothing in it a terminal would obey."""
+    if message.isprintable():
+        return message
+    return "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in message)

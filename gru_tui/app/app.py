@@ -42,13 +42,22 @@ from gru_tui.core.explorer import TARGET_TITLES, Explorer
 from gru_tui.core.lesson import lesson_state
 from gru_tui.core.scenario import Scenario
 from gru_tui.core.session import save_session, session_text
-from gru_tui.errors import InputError
+from gru_tui.errors import InputError, escaped
 
 if TYPE_CHECKING:
     from gru_tui.core.lab import Lab
 
 SPEEDS = (0.5, 1.0, 2.0, 4.0, 8.0, 16.0)  # steps per second when playing
 NOTICE_EVERY_S = 2.0  # a follower's "press f" notice, at most this often
+# A served app over SSH writes nothing on the server: what the student can do instead.
+SERVED_SCREENSHOT = ("Not saved: this app runs on the teacher's machine, which it never "
+                     "writes on. Take a screenshot with your own computer's tools.")
+SERVED_SESSION = ("Not saved on the teacher's machine: the session is on your clipboard, if "
+                  "your terminal allows it. Paste it into a file and open it with gru-tui "
+                  "--session FILE.")
+MAX_CLIPBOARD_CHARS = 100_000  # OSC 52: terminals cap what they take
+SERVED_SESSION_TOO_LONG = ("Not saved on the teacher's machine, and too long for your "
+                           f"clipboard (over {MAX_CLIPBOARD_CHARS:,} characters).")
 
 
 class GruTuiApp(App[None]):
@@ -62,12 +71,16 @@ class GruTuiApp(App[None]):
     def __init__(self, scenario: Scenario | None = None, *, t: int = 0, unit: int = 0,
                  visible: tuple[str, ...] = (), lab: Lab | None = None,
                  teach: Teaching | None = None, follow: LiveFeed | ReplayFeed | None = None,
-                 **kwargs) -> None:
+                 served: bool = False, weights_dir: Path | None = None, **kwargs) -> None:
         """`lab`: open the training lab first (gru-tui lab); `teach`: where this app, the
         teacher's, sends its state; `follow`: the feed of the teacher's (or a recording's)
-        states this app follows (SPEC §13)."""
+        states this app follows (SPEC §13); `served`: the app runs for a student on the
+        teacher's machine (`gru-tui serve`), which it never writes on, and where `l` reads
+        only the shipped examples and the files under `weights_dir`."""
         super().__init__(**kwargs)
         self.explorer = Explorer(scenario or Scenario(), t=t, unit=unit, visible=visible)
+        self.served = served
+        self.weights_dir = weights_dir
         self.speed = 2
         self._player: Timer | None = None
         self.lab = lab
@@ -103,6 +116,13 @@ class GruTuiApp(App[None]):
         if self.screen is not self.main:
             self.screen.post_message(ExplorerChanged())
         self.lesson_changed()
+
+    def notify(self, message: str, *, title: str = "", severity="information",
+               timeout: float | None = None, markup: bool = False) -> None:
+        """Every notice of the app and its screens: plain text (a file name is not markup)
+        with control characters escaped, so a name with a newline stays one line."""
+        super().notify(escaped(message), title=title, severity=severity, timeout=timeout,
+                       markup=markup)
 
     def edit(self, change, *args) -> bool:
         """Run a change of the explorer; a refused one becomes a notice and the last good
@@ -255,7 +275,8 @@ class GruTuiApp(App[None]):
             self.use_explorer(explorer)
             self.notify(f"Running {running}", title="Weights")
 
-        self.push_screen(LoadScreen(self.explorer.scenario.seed), done)
+        self.push_screen(LoadScreen(self.explorer.scenario.seed, self.served, self.weights_dir),
+                         done)
 
     def use_explorer(self, explorer: Explorer) -> None:
         """Show another explorer (other weights, a teacher's new run, the lab's models)."""
@@ -311,28 +332,43 @@ class GruTuiApp(App[None]):
     def action_parameters(self) -> None:
         self.push_screen(ParametersScreen())
 
-    # In a browser (`gru-tui serve web`) files go to the student as downloads: the server's
-    # disk is neither theirs nor a place for a whole class's files.
+    # In a browser (`gru-tui serve web`) files go to the student as downloads, and over SSH
+    # nothing is written at all: the server's disk is neither the student's nor a place for a
+    # whole class's files.
 
     def action_screenshot(self) -> None:
-        if self.is_web:
-            self.deliver_screenshot()  # Textual opens the SVG in a new tab, to see or save
-            self.notify("Opened in a new browser tab", title="Screenshot")
+        if self.is_web or self.served:
+            self.deliver_screenshot()
             return
         path = Path(self.save_screenshot()).resolve()
         self.notify(f"Saved {path}", title="Screenshot")
 
+    def deliver_screenshot(self, filename: str | None = None, path: str | None = None,
+                           time_format: str | None = None) -> str | None:
+        """ctrl+s, and Textual's Screenshot command: in a browser, the SVG opens in a new tab
+        (to see or save); a served app over SSH writes nothing, and says what to do instead."""
+        if self.served and not self.is_web:
+            self.notify(SERVED_SCREENSHOT, title="Screenshot", timeout=10)
+            return None
+        key = super().deliver_screenshot(filename, path, time_format)
+        if self.is_web:
+            self.notify("Opened in a new browser tab", title="Screenshot")
+        return key
+
     def action_save_session(self) -> None:
         path = Path(f"gru-tui-session-{time.strftime('%Y%m%d-%H%M%S')}.json")
-        if self.is_web:
+        if self.is_web or self.served:
             try:
                 text = session_text(self.explorer)
             except InputError as error:
                 self.notify(str(error), severity="warning")
                 return
-            self.deliver_text(io.StringIO(text), save_filename=path.name,
-                              mime_type="application/json")
-            self.notify(f"Sent {path.name} to your browser as a download", title="Session")
+            if self.is_web:
+                self.deliver_text(io.StringIO(text), save_filename=path.name,
+                                  mime_type="application/json")
+                self.notify(f"Sent {path.name} to your browser as a download", title="Session")
+            else:
+                self._copy_session(text)
             return
         try:
             save_session(self.explorer, path)
@@ -426,6 +462,13 @@ class GruTuiApp(App[None]):
         for role in (self.teacher, self.follower):
             if role is not None:
                 role.stop()
+    def _copy_session(self, text: str) -> None:
+        """A served session over SSH: to the student's clipboard (OSC 52), not to a file."""
+        if len(text) > MAX_CLIPBOARD_CHARS:
+            self.notify(SERVED_SESSION_TOO_LONG, title="Session", timeout=10)
+            return
+        self.copy_to_clipboard(text)
+        self.notify(SERVED_SESSION, title="Session", timeout=10)
 
     def get_system_commands(self, screen: Screen):
         """The command palette: the actions of the key registry that work on `screen`, plus

@@ -9,7 +9,7 @@ import typer
 
 from gru_tui.cli import diagram, inspect, lab, params, replay, run, serve
 from gru_tui.cli.options import SETTING_FLAGS
-from gru_tui.errors import InputError, SettingError
+from gru_tui.errors import InputError, SettingError, escaped
 
 app = typer.Typer(
     name="gru-tui",
@@ -36,14 +36,15 @@ serve_app.command("web", context_settings=serve.PASSTHROUGH)(serve.serve_web)
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Entry point: bad data gets one line on stderr and exit code 2."""
+    """Entry point: bad data gets one line on stderr (control characters escaped) and exit
+    code 2."""
     try:
         app(args=argv, prog_name="gru-tui")
     except SettingError as error:
-        print(f"gru-tui: error: {error.worded(SETTING_FLAGS)}", file=sys.stderr)
+        print(f"gru-tui: error: {escaped(error.worded(SETTING_FLAGS))}", file=sys.stderr)
         sys.exit(2)
     except InputError as error:
-        print(f"gru-tui: error: {error}", file=sys.stderr)
+        print(f"gru-tui: error: {escaped(str(error))}", file=sys.stderr)
         sys.exit(2)
     except KeyboardInterrupt:
         sys.exit(130)

@@ -6,6 +6,7 @@ import os
 import socket
 import sys
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -42,6 +43,12 @@ def open_app(
     teach_fd: Annotated[int | None, typer.Option(
         "--teach-fd", hidden=True, help="Send the app's states to the server on this socket: "
         "the teacher's app of `serve --present`.")] = None,
+    served: Annotated[bool, typer.Option(
+        "--served", hidden=True, help="A student's app under `serve`: nothing is written, "
+        "and l opens the shipped examples only (and --served-weights-dir).")] = False,
+    served_weights_dir: Annotated[str | None, typer.Option(
+        "--served-weights-dir", hidden=True, help="The files a served app's l may open.")
+    ] = None,
 ) -> None:
     """See inside GRU, LSTM and simple RNN cells, one timestep at a time.
 
@@ -79,7 +86,10 @@ def open_app(
         os.nice(FOLLOWER_NICENESS)
     shown = {} if loaded is None else dict(t=loaded.t, unit=loaded.unit,
                                            visible=scenario.models)
-    GruTuiApp(scenario, teach=teach, follow=follow, **shown).run()
+    GruTuiApp(scenario, teach=teach, follow=follow,
+              served=served or served_weights_dir is not None,
+              weights_dir=Path(served_weights_dir) if served_weights_dir else None,
+              **shown).run()
 
 
 def app_can_run() -> bool:

@@ -40,6 +40,10 @@ def _lesson(ctx_args: list[str], present: bool, record: str | None, relay: str |
     options = LessonOptions(present=present, record=record, relay=relay, follow=follow,
                             log=log)
     return app_args, options.checked(app_args)
+WeightsDirOpt = Annotated[str | None, typer.Option(
+    "--weights-dir", metavar="DIR",
+    help="A folder of weight files students may open with l (besides the shipped examples); "
+         "no other file of this machine is offered. \\[default: the examples only]")]
 
 
 def serve_ssh(
@@ -68,6 +72,7 @@ def serve_ssh(
     relay: RelayOpt = None,
     follow: FollowOpt = None,
     log: LogOpt = None,
+    weights_dir: WeightsDirOpt = None,
 ) -> None:
     """An SSH server: every connection gets its own app in its own terminal.
 
@@ -75,13 +80,15 @@ def serve_ssh(
     """
     from pathlib import Path
 
+    from gru_tui.serve.shared import checked_weights_dir
     from gru_tui.serve.ssh import run_ssh_server
 
     app_args, lesson = _lesson(ctx.args, present, record, relay, follow, log)
     run_ssh_server(host=host, port=port, app_args=app_args,
                    authorized_keys=Path(authorized_keys) if authorized_keys else None,
                    open_access=open_access, host_key=Path(host_key) if host_key else None,
-                   max_sessions=max_sessions, idle_timeout=idle_timeout, lesson=lesson)
+                   max_sessions=max_sessions, idle_timeout=idle_timeout, lesson=lesson,
+                   weights_dir=checked_weights_dir(weights_dir))
 
 
 def serve_web(
@@ -103,6 +110,7 @@ def serve_web(
     relay: RelayOpt = None,
     follow: FollowOpt = None,
     log: LogOpt = None,
+    weights_dir: WeightsDirOpt = None,
 ) -> None:
     """Serve the app to web browsers, one session (its own app process) per tab.
 
@@ -110,8 +118,10 @@ def serve_web(
     use --host 0.0.0.0 only on a network you trust. Options after -- go to
     every student's app: `gru-tui serve web --host 0.0.0.0 -- --preset remember`.
     """
+    from gru_tui.serve.shared import checked_weights_dir
     from gru_tui.serve.web import run_web_server
 
     app_args, lesson = _lesson(ctx.args, present, record, relay, follow, log)
     run_web_server(host=host, port=port, app_args=app_args, public_url=public_url,
-                   max_sessions=max_sessions, lesson=lesson)
+                   max_sessions=max_sessions, lesson=lesson,
+                   weights_dir=checked_weights_dir(weights_dir))

@@ -174,12 +174,17 @@ class Scenario:
         offsets = [(gate, value) for m, gate, value in self.bias_offsets if m == model and value]
         if not offsets and self.recurrent_scale == 1.0:
             return cell
-        b_i = cell.b_i.copy()
+        # In float64 first, then saturated at the cell's largest finite value: the engine's
+        # promise (finite, warning-free) holds for finite weights, whatever the scale or sum.
+        b_i = cell.b_i.astype(np.float64)
         H = self.hidden_size
-        for gate, value in offsets:
-            k = cell.GATES.index(gate)
-            b_i[k * H : (k + 1) * H] += value
-        return cell.replace(U=cell.U * self.recurrent_scale, b_i=b_i)
+        with np.errstate(over="ignore"):
+            for gate, value in offsets:
+                k = cell.GATES.index(gate)
+                b_i[k * H : (k + 1) * H] += value
+            U = cell.U.astype(np.float64) * self.recurrent_scale
+        limit = np.finfo(cell.dtype).max
+        return cell.replace(U=np.clip(U, -limit, limit), b_i=np.clip(b_i, -limit, limit))
 
     def initial_states(self) -> tuple[np.ndarray | None, np.ndarray | None]:
         """(h0, c0): as given; the slides' states on the built-in example; an ONNX node's

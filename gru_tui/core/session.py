@@ -18,6 +18,8 @@ import numpy as np
 from gru_tui.core.examples import example_layers
 from gru_tui.core.scenario import DEFAULT_MODELS, Scenario
 from gru_tui.errors import InputError, SettingError
+from gru_tui.io.files import read_bytes
+from gru_tui.io.inputs import load_json
 from gru_tui.io.weights import load_layer
 
 FORMAT = "gru-tui session"
@@ -94,18 +96,14 @@ def load_session(path: str | Path) -> Session:
     path = Path(path)
     where = f"--session {path}"
     try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise InputError(f"{where}: no such file") from None
-    except IsADirectoryError:
-        raise InputError(f"{where} is a directory, not a file") from None
-    except (OSError, UnicodeDecodeError) as error:
+        text = read_bytes(path, where).decode("utf-8")
+    except UnicodeDecodeError as error:
         raise InputError(f"{where} cannot be read: {error}") from None
     try:
-        data = json.loads(text, parse_constant=refuse_constant)
-    except json.JSONDecodeError as error:
-        raise InputError(f"{where} is not valid JSON: {error.msg} at line {error.lineno}") from None
-    except ValueError as error:
+        data = load_json(text, where, parse_constant=refuse_constant)
+    except InputError:
+        raise
+    except ValueError as error:  # NaN or Infinity
         raise InputError(f"{where}: {error}") from None
     if not isinstance(data, dict) or data.get("format") != FORMAT:
         raise InputError(f"{where} is not a gru-tui session file (no \"format\": \"{FORMAT}\")")

@@ -8,32 +8,34 @@ raises :class:`InputError` with one line that says what and where, rows counted 
 
 from __future__ import annotations
 
+import io
 import json
 import math
 import re
-import sys
 from pathlib import Path
 
 import numpy as np
 
 from gru_tui.errors import InputError
+from gru_tui.io.files import read_bytes, read_stdin, size_text
+from gru_tui.io.layers import first_line
 
 FILE_SUFFIXES = {".json", ".csv", ".tsv", ".txt", ".npy", ".npz"}
-MAX_FILE_BYTES = 512 * 1024 * 1024
+MAX_NPY_BYTES = 512 * 1024 * 1024
 NPY_MAGIC = b"\x93NUMPY"
+# Integers longer than this are read as floats: beyond float64's range they are ±inf (and
+# refused as such), and Python's own int parser refuses 4,301 digits or more.
+_INT_DIGITS = 300
 
 
 def read_rows(source: str, option: str = "--inputs") -> np.ndarray:
     """A [T, D] float64 array from inline text, JSON, a file or "-" (stdin)."""
     if source == "-":
-        text = sys.stdin.read()
-        rows = _parse_text(text, f"{option} (stdin)")
-    elif _names_a_file(source):
-        shown = source if source.isprintable() else repr(source)  # messages stay one line
-        rows = _read_file(Path(source), f"{option} {shown}")
-    else:
-        rows = _parse_text(source, option)
-    return rows
+        where = f"{option} (stdin)"
+        return _parse_text(_decode(read_stdin(where), where), where)
+    if _names_a_file(source):
+        return _read_file(Path(source), f"{option} {source}")
+    return _parse_text(source, option)
 
 
 def read_row(source: str, option: str) -> np.ndarray:
@@ -42,6 +44,19 @@ def read_row(source: str, option: str) -> np.ndarray:
     if len(rows) != 1:
         raise InputError(f"{option} must be one row, got {len(rows)} rows")
     return rows[0]
+
+
+def load_json(text: str, where: str, parse_constant=float):
+    """JSON as gru-tui reads it: NaN and Infinity through `parse_constant` (floats, to be
+    refused with their place), integers past float64's range as ±inf, and invalid or too
+    deeply nested text refused with one line."""
+    try:
+        return json.loads(text, parse_constant=parse_constant, parse_int=_json_int)
+    except json.JSONDecodeError as error:
+        raise InputError(f"{where} is not valid JSON: {error.msg} at line {error.lineno} "
+                         f"column {error.colno}") from None
+    except RecursionError:
+        raise InputError(f"{where} is JSON nested too deeply to be read") from None
 
 
 def check_width(rows: np.ndarray, width: int, where: str, takes: str) -> None:
@@ -58,58 +73,63 @@ def check_width(rows: np.ndarray, width: int, where: str, takes: str) -> None:
 
 
 def _names_a_file(source: str) -> bool:
-    if "/" in source or "\\" in source:
+    """Whether `source` names a file, from its text alone: the file system is never asked
+    about data. A path, a known suffix or a single word that is not a number is a file;
+    JSON, lists of values and numbers are data (a file named like data is written ./name)."""
+    if "/" in source or "\\" in source or Path(source).suffix.lower() in FILE_SUFFIXES:
         return True
-    path = Path(source)
-    return path.suffix.lower() in FILE_SUFFIXES or path.is_file()
+    stripped = source.strip()
+    if not stripped or stripped[0] in "[{" or re.search(r"[\s,;]", stripped):
+        return False
+    return not _is_number(stripped)
 
 
 def _read_file(path: Path, where: str) -> np.ndarray:
-    if not path.exists():
-        raise InputError(f"{where}: no such file")
-    if path.is_dir():
-        raise InputError(f"{where} is a directory, not a file")
-    try:
-        size = path.stat().st_size
-        if size > MAX_FILE_BYTES:
-            raise InputError(f"{where} is {size / 2**20:.0f} MiB; gru-tui reads up to 512 MiB")
-        if path.suffix.lower() in (".npy", ".npz"):
-            return _read_npy(path, where)
-        data = path.read_bytes()
-    except OSError as error:
-        raise InputError(f"{where} cannot be read: {error.strerror or error}") from None
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise InputError(f"{where} is not a text file (expected JSON, CSV or .npy)") from None
-    return _parse_text(text, where, is_file=True)
-
-
-def _read_npy(path: Path, where: str) -> np.ndarray:
     if path.suffix.lower() == ".npz":
         raise InputError(f"{where}: .npz holds several arrays; save the inputs with np.save (.npy)")
-    with path.open("rb") as file:
-        if file.read(len(NPY_MAGIC)) != NPY_MAGIC:  # else numpy would try it as a pickle
-            raise InputError(f"{where} is not a .npy file (no NumPy header)")
+    if path.suffix.lower() == ".npy":
+        return _read_npy(read_bytes(path, where, MAX_NPY_BYTES), where)
+    return _parse_text(_decode(read_bytes(path, where), where), where, is_file=True)
+
+
+def _decode(data: bytes | bytearray, where: str) -> str:
     try:
-        array = np.load(path, allow_pickle=False)
-    except ValueError as error:
-        if "pickle" in str(error):
-            raise InputError(
-                f"{where} holds Python objects (pickled); refused, gru-tui never unpickles"
-            ) from None
-        raise InputError(f"{where} is not a readable .npy file ({error})") from None
-    except (OSError, EOFError) as error:
-        raise InputError(f"{where} is not a readable .npy file ({error})") from None
-    if array.dtype.kind not in "fiu":
-        raise InputError(f"{where} holds {array.dtype} values, expected real numbers")
-    if array.ndim == 1:
-        array = array[None, :]
-    if array.ndim != 2:
-        raise InputError(f"{where} has shape {array.shape}, expected [T, D] (one row per step)")
-    rows = array.astype(np.float64)
-    if rows.size == 0:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise InputError(f"{where} is not a text file (expected JSON, CSV or .npy)") from None
+
+
+def _read_npy(data: bytes | bytearray, where: str) -> np.ndarray:
+    """The array of a .npy file's bytes, its header checked before any value is read."""
+    if not data.startswith(NPY_MAGIC):  # else numpy would try it as a pickle
+        raise InputError(f"{where} is not a .npy file (no NumPy header)")
+    header = io.BytesIO(data)
+    try:
+        version = np.lib.format.read_magic(header)
+        read_header = (np.lib.format.read_array_header_1_0 if version == (1, 0)
+                       else np.lib.format.read_array_header_2_0)
+        shape, fortran_order, dtype = read_header(header)
+    except Exception as error:  # numpy parses the header with ast and tokenize: any failure
+        raise InputError(f"{where} is not a readable .npy file (its header: "
+                         f"{first_line(error)})") from None
+    if dtype.hasobject:
+        raise InputError(f"{where} holds Python objects (pickled); refused, gru-tui never "
+                         "unpickles")
+    if dtype.kind not in "fiu":
+        raise InputError(f"{where} holds {dtype} values, expected real numbers")
+    if len(shape) not in (1, 2):
+        raise InputError(f"{where} has shape {shape}, expected [T, D] (one row per step)")
+    count = math.prod(shape)
+    stored = len(data) - header.tell()
+    if min(shape) < 0 or count * dtype.itemsize > stored:
+        raise InputError(f"{where} declares shape {shape} of {dtype}, more than the "
+                         f"{size_text(stored)} it holds")
+    if count == 0:
         raise InputError(f"{where} holds no values")
+    array = np.frombuffer(data, dtype, count, header.tell())
+    array = array.reshape((1, *shape) if len(shape) == 1 else shape,
+                          order="F" if fortran_order else "C")
+    rows = array.astype(np.float64)
     _check_finite(rows, where)
     return rows
 
@@ -127,12 +147,7 @@ def _parse_text(text: str, where: str, is_file: bool = False) -> np.ndarray:
 
 
 def _parse_json(text: str, where: str) -> np.ndarray:
-    try:  # NaN and Infinity are read as floats, then refused with their row and column
-        data = json.loads(text, parse_constant=float)
-    except json.JSONDecodeError as error:
-        raise InputError(
-            f"{where} is not valid JSON: {error.msg} at line {error.lineno} column {error.colno}"
-        ) from None
+    data = load_json(text, where)  # NaN and Infinity: refused below with their row and column
     if not isinstance(data, list) or not data:
         raise InputError(f"{where} must be a JSON array of numbers or of rows of numbers")
     rows = data if all(isinstance(item, list) for item in data) else [data]
@@ -221,3 +236,7 @@ def _check_finite(rows: np.ndarray, where: str) -> None:
     if len(bad):
         r, c = (int(i) + 1 for i in bad[0])
         raise InputError(f"{where} row {r} value {c} ({rows[r - 1, c - 1]}) is not a finite number")
+
+
+def _json_int(text: str) -> int | float:
+    return int(text) if len(text) <= _INT_DIGITS else float(text)

@@ -16,6 +16,7 @@ from gru_tui.engine.activations import HARD_SIGMOID, SIGMOID
 from gru_tui.engine.cells import CELLS, Cell
 from gru_tui.engine.gates import ONNX_PEEPHOLES, PEEPHOLES, TABLES, rows_in_order
 from gru_tui.errors import InputError
+from gru_tui.io.files import regular_file_size, size_text
 
 MAX_FILE_BYTES = 1 << 30
 MAX_TENSOR_BYTES = 1 << 30  # all the tensors decoded from one file, together
@@ -124,14 +125,8 @@ def select_layer(layers: list[Layer], layer: str | int | None) -> Layer:
 
 def check_file(path: Path) -> tuple[int, bytes]:
     """The size and first 8 bytes of a weight file that exists, is not empty and not huge."""
-    if not path.exists():
-        raise InputError(f"{path}: no such file")
-    if path.is_dir():
-        raise InputError(f"{path} is a directory, not a file")
-    if not path.is_file():  # a FIFO would block the read below; /dev/zero never ends
-        raise InputError(f"{path} is not a regular file")
+    size = regular_file_size(path, str(path))
     try:
-        size = path.stat().st_size
         with path.open("rb") as handle:
             head = handle.read(8)
     except OSError as error:
@@ -190,11 +185,6 @@ def check_values(path: Path, key: str, array: np.ndarray) -> None:
         raise InputError(f"{path}: {key} has shape {array.shape}, which holds no values")
     if not np.isfinite(array).all():
         raise InputError(f"{path}: {key} holds NaN or inf")
-
-
-def size_text(count: int) -> str:
-    """A byte count as people read it: "12 MiB", "4,096 bytes"."""
-    return f"{count / 2**20:.0f} MiB" if count >= 2**20 else f"{count:,} bytes"
 
 
 def first_line(error: BaseException) -> str:

@@ -16,6 +16,8 @@ import struct
 import termios
 from collections.abc import Callable
 
+from gru_tui.serve.shared import app_size
+
 # What a terminal must be told when the app was stopped from outside and could not restore it:
 # mouse and paste modes off, keyboard protocol popped, autowrap on, colours reset, cursor shown,
 # main screen back (the escapes Textual itself sends when it exits).
@@ -23,12 +25,17 @@ TERMINAL_RESET = (b"\x1b[?1000l\x1b[?1002l\x1b[?1003l\x1b[?1015l\x1b[?1006l\x1b[
                   b"\x1b[?2004l\x1b[?2048l\x1b[?1004l\x1b[<u\x1b[?7h\x1b[0m\x1b[?25h\x1b[?1049l")
 HANGUP_GRACE_S = 2.0  # after SIGHUP, this long before SIGKILL
 READ_SIZE = 65536
+# Keys the pty has not taken yet: past this the client is asked to pause (SSH flow control),
+# so a flood costs at most this, plus what the channel's window lets through meanwhile.
+MAX_PENDING_INPUT = 1 << 20
 
 
 def set_window_size(fd: int, columns: int, rows: int, xpixels: int = 0, ypixels: int = 0) -> None:
-    """TIOCSWINSZ: the kernel sends SIGWINCH to the terminal's foreground process group."""
+    """TIOCSWINSZ, the size capped by app_size: the kernel sends SIGWINCH to the terminal's
+    foreground process group."""
+    columns, rows = app_size(columns, rows)
     clamp = lambda value: max(0, min(int(value), 0xFFFF))  # noqa: E731
-    size = struct.pack("HHHH", clamp(rows), clamp(columns), clamp(xpixels), clamp(ypixels))
+    size = struct.pack("HHHH", rows, columns, clamp(xpixels), clamp(ypixels))
     fcntl.ioctl(fd, termios.TIOCSWINSZ, size)
 
 
@@ -41,18 +48,25 @@ class PtyApp:
 
     `pause_output` / `resume_output` stop and restart reading the master (back-pressure from
     a slow client: the app then blocks on its own writes instead of the server buffering).
-    `pass_fds` are open in the app too (a lesson's socket).
+    `pass_fds` are open in the app too (a lesson's socket). The other way, `pause_input()`
+    is called when MAX_PENDING_INPUT keys wait for the app, and `resume_input()` once they
+    have all gone in (back-pressure on a flooding client).
     """
 
     def __init__(self, command: list[str], env: dict[str, str], columns: int, rows: int,
                  on_output: Callable[[bytes], None], on_exit: Callable[[int], None],
-                 pass_fds: tuple[int, ...] = ()) -> None:
+                 pass_fds: tuple[int, ...] = (),
+                 pause_input: Callable[[], None] = lambda: None,
+                 resume_input: Callable[[], None] = lambda: None) -> None:
         self.command = command
         self.pass_fds = pass_fds
         self.env = env
         self.size = (columns, rows)
         self.on_output = on_output
         self.on_exit = on_exit
+        self.pause_input = pause_input
+        self.resume_input = resume_input
+        self.input_paused = False
         self.process: asyncio.subprocess.Process | None = None
         self.master = -1
         self._pending = bytearray()  # input the pty did not take yet
@@ -136,11 +150,13 @@ class PtyApp:
         """Keys from the client: to the master, buffered while the pty's input queue is full."""
         if self.master < 0:
             return
-        if self._pending:
-            self._pending += data
-            return
+        waiting = bool(self._pending)
         self._pending += data
-        self._flush()
+        if len(self._pending) >= MAX_PENDING_INPUT and not self.input_paused:
+            self.input_paused = True
+            self.pause_input()
+        if not waiting:
+            self._flush()
 
     def _flush(self) -> None:
         try:
@@ -156,6 +172,9 @@ class PtyApp:
                 self._loop.add_writer(self.master, self._flush)
             else:
                 self._loop.remove_writer(self.master)
+        if self.input_paused and not self._pending:
+            self.input_paused = False
+            self.resume_input()
 
     def resize(self, columns: int, rows: int, xpixels: int = 0, ypixels: int = 0) -> None:
         self.size = (columns, rows)

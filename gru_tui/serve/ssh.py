@@ -11,6 +11,7 @@ teacher can add a student during the lesson), or anyone with an explicit --open.
 from __future__ import annotations
 
 import asyncio
+import calendar
 import contextlib
 import gc
 import logging
@@ -26,7 +27,17 @@ from pathlib import Path
 from gru_tui.errors import InputError
 from gru_tui.serve.lesson import NO_LINK, Lesson
 from gru_tui.serve.pty_app import TERMINAL_RESET, PtyApp
-from gru_tui.serve.shared import app_command, duration, log, plural, printable
+from gru_tui.serve.shared import (
+    Throttled,
+    app_command,
+    app_size,
+    duration,
+    log,
+    plural,
+    printable,
+    served_args,
+    weights_dir_line,
+)
 
 try:
     import asyncssh
@@ -41,6 +52,9 @@ DEFAULT_MAX_SESSIONS = 40
 DEFAULT_IDLE_TIMEOUT = 3600.0  # seconds without a key from the student; 0 = never
 KEEPALIVE_S, KEEPALIVE_COUNT = 30, 4  # a vanished laptop is noticed within about 2 minutes
 LOGIN_TIMEOUT_S = 60
+# Connections not logged in yet, at most: past these a new one is closed at once, so idle or
+# half-open connections cannot use up the server's file descriptors and lock the class out.
+MAX_WAITING, MAX_WAITING_PER_ADDRESS = 64, 16
 HOST_KEY_NAME = "ssh_host_ed25519_key"
 DEFAULT_SIZE = (80, 24)
 
@@ -60,6 +74,8 @@ NEEDS_TERMINAL = ("gru-tui: this server only shows the gru-tui app in a terminal
 CLASS_FULL = ("gru-tui: sorry, the class is full ({n} running); "
               "please try again in a moment.")
 IDLE_END = "gru-tui: the session ended after {idle} without a key pressed. Connect again any time."
+NO_PTY = ("gru-tui: the teacher's list of keys gives yours no terminal (no-pty), and the app "
+          "needs one.")
 SERVER_STOPPED = "gru-tui: the teacher stopped the server. Goodbye!"
 
 
@@ -119,9 +135,39 @@ def default_authorized_keys_path() -> Path:
     return Path.home() / ".ssh" / "authorized_keys"
 
 
+# authorized_keys options (sshd(8), AUTHORIZED_KEYS FILE FORMAT) whose restriction holds here
+# (this server never offers forwarding of any kind, the agent, X11, a user rc or a tunnel;
+# asyncssh checks from=; expiry-time and no-pty are checked below), or that restrict nothing.
+# A line with any other option (command=, cert-authority, principals=, verify-required, or
+# one unknown) is refused, not loaded without it.
+HONOURED_OPTIONS = frozenset({
+    "agent-forwarding", "no-agent-forwarding", "port-forwarding", "no-port-forwarding",
+    "x11-forwarding", "no-x11-forwarding", "user-rc", "no-user-rc", "permitopen",
+    "permitlisten", "tunnel", "from", "expiry-time", "pty", "no-pty", "restrict",
+    "no-touch-required", "environment",
+})
+_OPTION = re.compile(r'(?:[^,"]|"(?:[^"\\]|\\.)*")+')
+_EXPIRY = re.compile(r"(\d{8})(\d{4}|\d{6})?(Z?)")
+
+
+@dataclass(frozen=True)
+class KeyEntry:
+    """An authorized key that matched: its comment, and its line's options that apply."""
+
+    comment: str
+    pty: bool = True  # False with no-pty, or restrict without pty
+    expires: float | None = None  # seconds since the epoch (expiry-time)
+
+    @property
+    def expired(self) -> bool:
+        return self.expires is not None and time.time() >= self.expires
+
+
 class AuthorizedKeys:
-    """The keys of an OpenSSH authorized_keys file (from= options honoured), re-read when the
-    file changes; a change that breaks the file keeps the keys read before."""
+    """The keys of an OpenSSH authorized_keys file (from=, expiry-time and no-pty honoured),
+    re-read when the file changes; a change that breaks the file keeps the keys read before.
+    A line whose options this server cannot honour is refused (logged), not loaded without
+    them."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
@@ -144,18 +190,29 @@ class AuthorizedKeys:
         except OSError as error:
             raise InputError(f"cannot read {where}: {error.strerror}") from None
         comments: dict[bytes, str] = {}
-        for line in text.splitlines():
-            key = _line_key(line)
-            if key is not None:
-                comments[key.public_data] = key.get_comment() or ""
+        accepted: list[str] = []
+        for number, line in enumerate(text.splitlines(), start=1):
+            found = _line_key(line)
+            if found is None:
+                continue
+            key, options = found
+            refusal = _refused_option(options)
+            if refusal is None:
+                try:
+                    asyncssh.import_authorized_keys(line)
+                except (ValueError, asyncssh.KeyImportError) as error:
+                    refusal = str(error)
+            if refusal is not None:
+                log(f"{where} line {number} ({printable(key.get_comment() or '?')}) refused: "
+                    f"{printable(refusal, 120)}; that key may not enter")
+                continue
+            comments[key.public_data] = key.get_comment() or ""
+            accepted.append(line)
         if not comments:
-            raise InputError(f"{where} holds no public key (one OpenSSH public key a line, "
-                             "as in id_ed25519.pub)")
-        try:
-            keys = asyncssh.import_authorized_keys(text)
-        except (ValueError, asyncssh.KeyImportError) as error:  # pragma: no cover - parsed above
-            raise InputError(f"{where}: {error}") from None
-        self._keys, self._comments, self.count = keys, comments, len(comments)
+            raise InputError(f"{where} holds no public key this server accepts (one OpenSSH "
+                             "public key a line, as in id_ed25519.pub)")
+        self._keys = asyncssh.import_authorized_keys("\n".join(accepted))
+        self._comments, self.count = comments, len(comments)
         self._stamp = (stat.st_mtime, stat.st_size)
 
     def refresh(self) -> None:
@@ -173,28 +230,90 @@ class AuthorizedKeys:
             self._stamp = (stat.st_mtime, stat.st_size)
             log(f"kept the keys read before: {error}")
 
-    def match(self, key, client_host: str, client_addr: str) -> str | None:
-        """The key's comment ("" when it has none) if it may enter, else None."""
-        if self._keys is None or self._keys.validate(key, client_host, client_addr) is None:
+    def match(self, key, client_host: str, client_addr: str) -> KeyEntry | None:
+        """The key's entry if a line of the file lets it in from there, else None."""
+        options = None if self._keys is None else self._keys.validate(key, client_host,
+                                                                      client_addr)
+        if options is None:
             return None
-        return self._comments.get(key.public_data, "")
+        given = {name.lower(): value for name, value in options.items()}
+        no_pty = "no-pty" in given or ("restrict" in given and "pty" not in given)
+        expiries = [_expiry(value) for value in given.get("expiry-time", [])]
+        return KeyEntry(self._comments.get(key.public_data, ""), pty=not no_pty,
+                        expires=min(expiries, default=None))
 
 
 def _line_key(line: str):
-    """The public key on one authorized_keys line (after any options), or None."""
+    """(the public key, the options before it) of one authorized_keys line, or None."""
     line = line.strip()
     if not line or line.startswith("#"):
         return None
     words = line.split()
     for start in range(min(len(words), 8)):
         try:
-            return asyncssh.import_public_key(" ".join(words[start:]))
+            return asyncssh.import_public_key(" ".join(words[start:])), " ".join(words[:start])
         except (asyncssh.KeyImportError, ValueError):
             continue
     return None
 
 
+def _refused_option(options: str) -> str | None:
+    """Why a line with these options may not be loaded, or None when each is honoured."""
+    for option in _OPTION.findall(options):
+        name, _, value = option.partition("=")
+        if name.lower() not in HONOURED_OPTIONS:
+            return f"its option {name} is not one gru-tui can honour"
+        if name.lower() == "expiry-time" and _expiry(value.strip('"')) is None:
+            return f"expiry-time={value} is not a time (YYYYMMDD[HHMM[SS]][Z])"
+    return None
+
+
+def _expiry(value: str) -> float | None:
+    """An expiry-time as sshd reads it (local time, or UTC with Z), in seconds since the
+    epoch; None when it is not one."""
+    match = _EXPIRY.fullmatch(value.strip('"'))
+    if match is None:
+        return None
+    try:
+        moment = time.strptime((match[1] + (match[2] or "")).ljust(14, "0"), "%Y%m%d%H%M%S")
+    except ValueError:
+        return None
+    return calendar.timegm(moment) if match[3] else time.mktime(moment)
+
+
 # ---- sessions --------------------------------------------------------------------------------
+
+
+class LoginGate:
+    """Connections waiting to log in, in all and per address. Past either cap a new one is
+    refused at once; the first refusal of a flood is logged, and how many followed when the
+    flood is over (nothing waits any more), never a line per attempt."""
+
+    def __init__(self, total: int = MAX_WAITING, per_address: int = MAX_WAITING_PER_ADDRESS):
+        self.total, self.per_address = total, per_address
+        self.waiting: dict[str, int] = {}
+        self.refused = 0
+
+    def admit(self, address: str) -> bool:
+        count = self.waiting.get(address, 0)
+        if count >= self.per_address or sum(self.waiting.values()) >= self.total:
+            if not self.refused:
+                log(f"refusing connections: {count} from {address} and "
+                    f"{sum(self.waiting.values())} in all are waiting to log in (at most "
+                    f"{self.per_address} per address, {self.total} in all)")
+            self.refused += 1
+            return False
+        self.waiting[address] = count + 1
+        return True
+
+    def leave(self, address: str) -> None:
+        """A connection admitted has logged in or gone."""
+        self.waiting[address] -= 1
+        if not self.waiting[address]:
+            del self.waiting[address]
+        if not self.waiting and self.refused:
+            log(f"refused {plural(self.refused, 'connection')} while the limit was reached")
+            self.refused = 0
 
 
 @dataclass
@@ -206,6 +325,7 @@ class ServerConfig:
     max_sessions: int
     idle_timeout: float
     lesson: Lesson | None = None  # --present, --follow: every app follows the teacher
+    weights_dir: Path | None = None  # what a student's l may open, besides the examples
 
 
 @dataclass
@@ -213,6 +333,7 @@ class _State:
     config: ServerConfig
     sessions: set[_Session] = field(default_factory=set)  # those holding a slot (an app)
     connections: set = field(default_factory=set)
+    gate: LoginGate = field(default_factory=LoginGate)
     stopping: bool = False
     served: int = 0
     ended: int = 0
@@ -254,6 +375,7 @@ class _Session(_SessionBase):
         self.last_input = 0.0
         self.ending = False
         self.closed = False
+        self.slowed = False
         self.why = ""
         self._idle_timer: asyncio.TimerHandle | None = None
         self._task: asyncio.Task | None = None
@@ -328,6 +450,10 @@ class _Session(_SessionBase):
             self.server.note(f"refused {what}: only the app in a terminal is offered")
             self._refuse(NEEDS_TERMINAL.format(how=self.server.how_to_connect()))
             return
+        if not self.server.pty_allowed:
+            self.server.note("refused: the key's authorized_keys line says no-pty")
+            self._refuse(NO_PTY)
+            return
         if self.state.stopping:
             self._refuse(SERVER_STOPPED)
             return
@@ -344,11 +470,14 @@ class _Session(_SessionBase):
         if columns <= 0 or rows <= 0:
             columns, rows = DEFAULT_SIZE
         env = app_environment(terminal, dict(self.chan.get_environment()))
-        if self.state.config.lesson:
-            self.link = self.state.config.lesson.student()
-        self.app = PtyApp(app_command(self.state.config.app_args + self.link.args), env,
-                          columns, rows, on_output=self._output, on_exit=self._app_exited,
-                          pass_fds=self.link.pass_fds)
+        config = self.state.config
+        if config.lesson:
+            self.link = config.lesson.student()
+        self.app = PtyApp(
+            app_command([*config.app_args, *served_args(config.weights_dir), *self.link.args]),
+            env, columns, rows, on_output=self._output, on_exit=self._app_exited,
+            pass_fds=self.link.pass_fds, pause_input=self._pause_input,
+            resume_input=self.chan.resume_reading)
         try:
             await self.app.start()
         except Exception as error:  # OSError, or the child's set-up failing
@@ -361,6 +490,7 @@ class _Session(_SessionBase):
         self.link.started()
         self.started = self.last_input = time.monotonic()
         self.state.served += 1
+        columns, rows = app_size(columns, rows)
         self.server.note(f"connect ({columns}×{rows}, {printable(terminal, 32)}, "
                          f"{len(self.state.sessions)}/{self.state.config.max_sessions} sessions)")
         if self.closed or self.ending:  # the client left, or the server stopped, meanwhile
@@ -369,6 +499,14 @@ class _Session(_SessionBase):
             await self._stop_app()
             return
         self._arm_idle(self.state.config.idle_timeout)
+
+    def _pause_input(self) -> None:
+        """The app is behind on the student's keys: stop reading the channel, so SSH's flow
+        control holds the client back, until the keys waiting have gone in."""
+        self.chan.pause_reading()
+        if not self.slowed:
+            self.slowed = True
+            self.server.note("slowed: keys arrive faster than the app takes them")
 
     def _output(self, data: bytes) -> None:
         if not self.closed:
@@ -465,7 +603,10 @@ class _Server(_ServerBase):
         self.username = "?"
         self.who = ""
         self.tried_key = False
+        self.expired_key = False
+        self.pty_allowed = True
         self.authed = False
+        self.waiting = False  # counted by the login gate
 
     def how_to_connect(self) -> str:
         """The ssh command line for this server, as the client reached it."""
@@ -485,12 +626,25 @@ class _Server(_ServerBase):
         peer = conn.get_extra_info("peername") or ("?", 0)
         self.peer_host = str(peer[0])
         self.peer = f"{peer[0]}:{peer[1]}"
+        if not self.state.gate.admit(self.peer_host):
+            conn.abort()  # logged by the gate, once a flood
+            return
+        self.waiting = True
         self.state.connections.add(conn)
+
+    def _leave_gate(self) -> None:
+        if self.waiting:
+            self.waiting = False
+            self.state.gate.leave(self.peer_host)
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.state.connections.discard(self.conn)
-        if not self.authed and not self.state.stopping:
-            if self.tried_key:
+        was_waiting = self.waiting
+        self._leave_gate()
+        if was_waiting and not self.authed and not self.state.stopping:
+            if self.expired_key:
+                self.note("refused: the key's expiry-time in authorized keys has passed")
+            elif self.tried_key:
                 self.note("refused: no authorized key")
             elif exc is not None:
                 log(f"connection from {self.peer} ended before login: {_reason(exc)}")
@@ -506,6 +660,7 @@ class _Server(_ServerBase):
 
     def auth_completed(self) -> None:
         self.authed = True
+        self._leave_gate()
 
     def public_key_auth_supported(self) -> bool:
         return True
@@ -513,10 +668,14 @@ class _Server(_ServerBase):
     def validate_public_key(self, username: str, key) -> bool:
         self.tried_key = True
         authorized = self.state.config.authorized
-        comment = authorized.match(key, self.peer_host, self.peer_host) if authorized else None
-        if comment is None:
+        entry = authorized.match(key, self.peer_host, self.peer_host) if authorized else None
+        if entry is None:
             return False
-        self.who = printable(comment) or key.get_fingerprint()
+        if entry.expired:
+            self.expired_key = True
+            return False
+        self.who = printable(entry.comment) or key.get_fingerprint()
+        self.pty_allowed = entry.pty
         return True
 
     def password_auth_supported(self) -> bool:
@@ -591,6 +750,7 @@ def _banner(config: ServerConfig, port: int, key, key_path: Path, created: bool)
             if config.idle_timeout > 0 else "no idle timeout")
     lines += [f"  at most {plural(config.max_sessions, 'session')} at once, {idle}",
               f"  every app starts as: gru-tui {' '.join(config.app_args)}".rstrip(),
+              f"  {weights_dir_line(config.weights_dir)}; nothing is saved on this machine",
               "  Ctrl+C stops the server and every session."]
     return lines
 
@@ -612,8 +772,10 @@ def _watch_children_without_threads(loop: asyncio.AbstractEventLoop) -> None:
 async def _serve(config: ServerConfig, key, key_path: Path, created: bool) -> int:
     loop = asyncio.get_running_loop()
 
+    throttled = Throttled()  # "Too many open files" comes once a second while it lasts
+
     def on_error(_loop: asyncio.AbstractEventLoop, context: dict) -> None:
-        log(f"internal error: {context.get('exception') or context.get('message')}")
+        throttled(f"internal error: {context.get('exception') or context.get('message')}")
 
     loop.set_exception_handler(on_error)
     _watch_children_without_threads(loop)
@@ -669,7 +831,7 @@ def run_ssh_server(*, host: str = "0.0.0.0", port: int = DEFAULT_PORT,
                    open_access: bool = False, host_key: Path | None = None,
                    max_sessions: int = DEFAULT_MAX_SESSIONS,
                    idle_timeout: float = DEFAULT_IDLE_TIMEOUT,
-                   lesson: Lesson | None = None) -> None:
+                   lesson: Lesson | None = None, weights_dir: Path | None = None) -> None:
     """Serve the app over SSH until Ctrl+C (exit 130) or SIGTERM (exit 0)."""
     if asyncssh is None:
         raise InputError("install gru-tui[serve] to run the SSH server (it needs asyncssh)")
@@ -692,7 +854,8 @@ def run_ssh_server(*, host: str = "0.0.0.0", port: int = DEFAULT_PORT,
     logging.getLogger("asyncssh").setLevel(logging.CRITICAL + 1)  # we log what matters
     config = ServerConfig(host=host, port=port, app_args=list(app_args or []),
                           authorized=authorized, max_sessions=max_sessions,
-                          idle_timeout=float(idle_timeout), lesson=lesson)
+                          idle_timeout=float(idle_timeout), lesson=lesson,
+                          weights_dir=weights_dir)
     with lesson.output() if lesson else contextlib.nullcontext():
         status = asyncio.run(_serve(config, key, key_path, created))
     if status:

@@ -6,12 +6,18 @@ own app process, driven by Textual's web driver over pipes. On top of textual-se
 - binds the listening sockets itself, first, so a port in use is a one-line error;
 - writes the page's websocket and static URLs from the address the browser used (its Host
   header), or from ``--public-url`` behind a proxy, instead of textual-serve's fixed
-  ``http://HOST:PORT``, which is unreachable from other machines when HOST is 0.0.0.0;
+  ``http://HOST:PORT``, which is unreachable from other machines when HOST is 0.0.0.0; and
+  answers only for this machine's own names and addresses and --public-url's host, so a
+  page of another site cannot reach it by DNS rebinding (``X-Forwarded-*`` headers are never
+  taken: behind a proxy, --public-url says where students are);
+- closes a connection that has not sent a whole request within REQUEST_TIMEOUT_S;
 - starts each app without a shell, in its own process group, so the teacher's Ctrl+C reaches
   only the server, which then ends every session and returns without a traceback;
 - bounds the class with ``--max-sessions`` and logs one line per tab opened or closed;
 - refuses websockets whose Origin is not the page's own (another site's page in a student's
-  browser);
+  browser), and ignores frames it cannot read (deeply nested JSON, sizes like Infinity);
+- tells every app that it is served (it writes nothing on this machine; `l` opens only the
+  shipped examples and the files under --weights-dir);
 - serves its own page (templates/page.html), which loads nothing from other sites.
 
 textual-serve is imported only here, and only when the server starts: without it, the command
@@ -23,6 +29,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import errno
+import ipaddress
+import json
 import os
 import shlex
 import signal
@@ -35,17 +43,31 @@ from urllib.parse import urlsplit
 
 from gru_tui.errors import InputError
 from gru_tui.serve.lesson import NO_LINK, Lesson
-from gru_tui.serve.shared import app_command, duration, log
+from gru_tui.serve.shared import (
+    MAX_COLUMNS,
+    MAX_ROWS,
+    Throttled,
+    app_command,
+    duration,
+    log,
+    printable,
+    served_args,
+    weights_dir_line,
+)
 
 TITLE = "gru-tui"
 GRACE = 5.0  # seconds an app has to quit before its process group is killed
+# A connection must have sent a whole request this long after it opened or after the last
+# answer (aiohttp's keep-alive timer, which also closes half-sent requests), else it closes.
+REQUEST_TIMEOUT_S = 10.0
 ALL_INTERFACES = ("0.0.0.0", "::", "")
 # Our page, not textual-serve's: no fonts from Google, a plain "session ended" notice.
 TEMPLATES = str(Path(__file__).with_name("templates"))
 
 
 def run_web_server(*, host: str, port: int, app_args: list[str], public_url: str | None = None,
-                   max_sessions: int | None = None, lesson: Lesson | None = None) -> None:
+                   max_sessions: int | None = None, lesson: Lesson | None = None,
+                   weights_dir: Path | None = None) -> None:
     """Serve the app until Ctrl+C (SIGINT) or SIGTERM; every browser tab gets its own app
     (following the teacher of `lesson`, when there is one)."""
     server_class = _server_class()
@@ -55,10 +77,12 @@ def run_web_server(*, host: str, port: int, app_args: list[str], public_url: str
     sockets = listen(host, port)
     port = sockets[0].getsockname()[1]
     urls = [public_url] if public_url else student_urls(host, port)
-    server = server_class(app_command(app_args), public_url=public_url, max_sessions=max_sessions,
-                          lesson=lesson)
+    server = server_class(app_command([*app_args, *served_args(weights_dir)]),
+                          public_url=public_url, max_sessions=max_sessions, lesson=lesson,
+                          hosts=answered_hosts(host, public_url))
     with lesson.output() if lesson else contextlib.nullcontext():
-        server.run(sockets, announce=lambda: _announce(host, port, urls, app_args, max_sessions),
+        server.run(sockets, announce=lambda: _announce(host, port, urls, app_args, max_sessions,
+                                                       weights_dir),
                    connect=urls[0])
 
 
@@ -138,6 +162,40 @@ def student_urls(host: str, port: int) -> list[str]:
     return [_url(name, port) for name in names] or [_url("localhost", port)]
 
 
+def answered_hosts(host: str, public_url: str | None) -> frozenset[str]:
+    """The names a browser may ask this server for (any address too, see `answers_for`):
+    this machine's names, the one it listens on, and --public-url's host."""
+    names = {socket.gethostname()}
+    with contextlib.suppress(OSError):
+        names.add(socket.getfqdn())
+    if host not in ALL_INTERFACES:
+        names.add(host)
+    if public_url:
+        names.add(urlsplit(public_url).hostname or "")
+    return frozenset(name.lower().rstrip(".") for name in names if name)
+
+
+def answers_for(host_header: str | None, hosts: frozenset[str]) -> bool:
+    """Whether a request for `host_header` is for this server. An address is (a browser that
+    used it came here); a name must be localhost, one of `hosts` or end in .localhost, so a
+    page whose name someone else's DNS points here (DNS rebinding) gets nothing."""
+    if host_header is None:  # HTTP/1.0, not a browser
+        return True
+    try:
+        parts = urlsplit(f"//{host_header}")
+        name, _ = parts.hostname, parts.port
+    except ValueError:  # a port that is not one, a bracket not closed
+        return False
+    if not name:
+        return False
+    name = name.rstrip(".")
+    try:
+        ipaddress.ip_address(name)
+        return True
+    except ValueError:
+        return name in hosts or name == "localhost" or name.endswith(".localhost")
+
+
 def _url(host: str, port: int) -> str:
     if ":" in host:
         host = f"[{host}]"
@@ -145,7 +203,7 @@ def _url(host: str, port: int) -> str:
 
 
 def _announce(host: str, port: int, urls: list[str], app_args: list[str],
-              max_sessions: int | None) -> None:
+              max_sessions: int | None, weights_dir: Path | None) -> None:
     also = f" (or {', '.join(urls[1:])})" if len(urls) > 1 else ""
     _say(f"serving the app on the web: students open {urls[0]}{also}")
     details = ["one session per browser tab"]
@@ -154,6 +212,7 @@ def _announce(host: str, port: int, urls: list[str], app_args: list[str],
     if app_args:
         details.append(f"every app starts with {shlex.join(app_args)}")
     _say("; ".join(details) + "; Ctrl+C stops the server and every session")
+    _say(f"{weights_dir_line(weights_dir)}; files students save come to their browser")
     if host not in ("127.0.0.1", "::1", "localhost"):
         _say(f"no login: anyone who can reach this machine on port {port} gets a session")
 
@@ -220,25 +279,40 @@ def _server_class():
 
     class WebServer(Server):
         def __init__(self, argv: list[str], *, public_url: str | None,
-                     max_sessions: int | None, lesson: Lesson | None) -> None:
+                     max_sessions: int | None, lesson: Lesson | None,
+                     hosts: frozenset[str]) -> None:
             super().__init__(shlex.join(argv), title=TITLE, public_url=public_url or "",
                              templates_path=TEMPLATES)
             self.argv = argv
             self.fixed_url = public_url
             self.max_sessions = max_sessions
+            self.hosts = hosts
             self.sessions: dict[int, Session] = {}
             self.opened = 0
             self.lesson = lesson
+            self.refusals = Throttled(file=sys.stdout)
 
         # The page: URLs from the address the browser used, unless --public-url says better.
 
         def base_url(self, request) -> str:
-            if self.fixed_url:
-                return self.fixed_url
-            forwarded_proto = request.headers.get("X-Forwarded-Proto", "").split(",")[0]
-            forwarded_host = request.headers.get("X-Forwarded-Host", "").split(",")[0]
-            scheme = forwarded_proto.strip() or request.scheme
-            return f"{scheme}://{forwarded_host.strip() or request.host}"
+            return self.fixed_url or f"{request.scheme}://{request.host}"
+
+        async def _make_app(self):
+            app = await super()._make_app()
+            app.middlewares.append(self.only_own_hosts)
+            return app
+
+        @web.middleware
+        async def only_own_hosts(self, request, handler):
+            """Every request names this server in its Host header, or gets nothing."""
+            host = request.headers.get("Host")
+            if not answers_for(host, self.hosts):
+                self.refusals(f"refused requests for host {printable(host or '', 80)!r}, "
+                              "which this server does not answer for (another name for it? "
+                              "--public-url http://NAME:PORT)", kind="host")
+                raise web.HTTPMisdirectedRequest(
+                    text="gru-tui: this server does not answer for that host name\n")
+            return await handler(request)
 
         def full(self) -> bool:
             return self.max_sessions is not None and len(self.sessions) >= self.max_sessions
@@ -265,7 +339,7 @@ def _server_class():
             origin = request.headers.get("Origin")
             if origin is not None and _origin(origin) != _origin(self.base_url(request)):
                 # Another site's page, in a student's browser, may not open sessions here.
-                _log(f"refused a websocket from {peer} for a page of {origin}")
+                _log(f"refused a websocket from {peer} for a page of {printable(origin)}")
                 raise web.HTTPForbidden(text="gru-tui: sessions open from this server's page\n")
             websocket = web.WebSocketResponse(heartbeat=15)
             await websocket.prepare(request)
@@ -276,8 +350,8 @@ def _server_class():
                     "later.\r\n".encode())
                 await websocket.close()
                 return websocket
-            width = _whole(request.query.get("width"), 80, 10, 1000)
-            height = _whole(request.query.get("height"), 24, 4, 500)
+            width = _whole(request.query.get("width"), 80, 10, MAX_COLUMNS)
+            height = _whole(request.query.get("height"), 24, 4, MAX_ROWS)
             self.opened += 1
             number = self.opened
             link = self.lesson.student() if self.lesson else NO_LINK
@@ -310,15 +384,12 @@ def _server_class():
             async for message in websocket:
                 if message.type != WSMsgType.TEXT:
                     continue
-                try:
-                    kind, data = message.json()
-                except (ValueError, TypeError):
-                    continue  # not textual.js talking: ignore it
+                kind, data = _frame(message.data)
                 if kind == "stdin" and isinstance(data, str):
                     await app.send_bytes(data.encode("utf-8"))
                 elif kind == "resize" and isinstance(data, dict):
-                    await app.set_terminal_size(_whole(data.get("width"), 80, 10, 1000),
-                                                _whole(data.get("height"), 24, 4, 500))
+                    await app.set_terminal_size(_whole(data.get("width"), 80, 10, MAX_COLUMNS),
+                                                _whole(data.get("height"), 24, 4, MAX_ROWS))
                 elif kind == "ping":
                     await websocket.send_json(["pong", data])
                 elif kind == "blur":
@@ -340,7 +411,8 @@ def _server_class():
             for number in (signal.SIGINT, signal.SIGTERM):
                 loop.add_signal_handler(number, stop.set)
             runner = web.AppRunner(await self._make_app(), handle_signals=False,
-                                   access_log=None, shutdown_timeout=GRACE)
+                                   access_log=None, shutdown_timeout=GRACE,
+                                   keepalive_timeout=REQUEST_TIMEOUT_S)
             await runner.setup()
             try:
                 for sock in sockets:
@@ -385,11 +457,22 @@ def _origin(url: str) -> str:
     return f"{parts.scheme}://{netloc}"
 
 
+def _frame(text: str) -> tuple[object, object]:
+    """(kind, data) of a textual.js message; (None, None) for anything else (not JSON, JSON
+    nested too deeply to read, not a pair), which the relay ignores."""
+    try:
+        kind, data = json.loads(text)
+    except (ValueError, TypeError, RecursionError):
+        return None, None
+    return kind, data
+
+
 def _whole(value, default: int, low: int, high: int) -> int:
-    """A size from the browser, as an int within [low, high]; junk gives the default."""
+    """A size from the browser, as an int within [low, high]; junk (a string, NaN,
+    Infinity) gives the default."""
     try:
         number = int(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         return default
     return min(max(number, low), high)
 

@@ -1,4 +1,5 @@
-"""Reading what the app shows: Textual's SVG export put back on a grid of terminal cells."""
+"""Reading what the app shows: Textual's SVG export put back on a grid of terminal cells, and
+a record of the notices it gives."""
 
 from __future__ import annotations
 
@@ -46,3 +47,22 @@ def screen_lines(app: App, widget: Widget | None = None,
 
 def screen_text(app: App, widget: Widget | None = None, content: bool = False) -> str:
     return "\n".join(screen_lines(app, widget, content))
+
+
+def record_notices(app: App) -> App:
+    """The app, with every notice it gives recorded in ``app.notices`` as (message,
+    severity): a notice on screen expires after a few seconds (sooner than a slow machine
+    gets through a test), the record does not.
+
+    (The recorder wraps the instance's notify: a subclass declared in a test would look for
+    the app's relative CSS_PATH next to the test.)
+    """
+    app.notices = []
+    notify = app.notify
+
+    def recording(message, *, title="", severity="information", **rest):
+        app.notices.append((str(message), severity))
+        return notify(message, title=title, severity=severity, **rest)
+
+    app.notify = recording
+    return app

@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 from lessons import Server, write_recording
 from lessons import state as lesson_state
-from screen_reader import screen_lines, screen_text
+from screen_reader import record_notices, screen_lines, screen_text
 from textual.command import CommandPalette
 from textual.widget import Widget
 from textual.widgets import Input, OptionList
@@ -131,21 +131,8 @@ def assert_panels_show_the_engine(app: GruTuiApp) -> None:
 
 
 def make_app(*args, **kwargs) -> GruTuiApp:
-    """The app, with every notice it gives recorded in ``app.notices`` as (message, severity).
-
-    (The recorder wraps the instance's notify: a subclass declared here would look for the
-    app's relative CSS_PATH next to this file.)
-    """
-    app = GruTuiApp(*args, **kwargs)
-    app.notices = []
-    notify = app.notify
-
-    def recording(message, *, title="", severity="information", **rest):
-        app.notices.append((str(message), severity))
-        return notify(message, title=title, severity=severity, **rest)
-
-    app.notify = recording
-    return app
+    """The app, with every notice it gives recorded in ``app.notices`` as (message, severity)."""
+    return record_notices(GruTuiApp(*args, **kwargs))
 
 
 async def until(pilot, condition, tries: int = 200) -> None:
@@ -919,14 +906,17 @@ async def test_play_from_the_last_step_starts_over():
 
 
 async def test_speed_changes_while_playing():
-    app = make_app()
+    app = make_app(Scenario(preset="sine", steps=1000))  # a minute at the fastest speed
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("less_than_sign", "less_than_sign", "space")
         assert "▶ 0.5/s" in status(app)
         await pilot.press("greater_than_sign", "greater_than_sign", "greater_than_sign")
         assert "▶ 4/s" in status(app)
         await until(pilot, lambda: app.explorer.t >= 2)
+        await pilot.press("greater_than_sign", "greater_than_sign")
+        assert "▶ 16/s" in status(app)
         await pilot.press("space")
+        assert "▶" not in status(app)
 
 
 # -- choosing components, rows and units -------------------------------------------------------

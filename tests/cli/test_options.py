@@ -26,7 +26,8 @@ def test_the_app_and_step_take_every_run_option():
     group = typer.main.get_command(app)
     run_flags = every_run_flag()
     assert len(run_flags) == len(dataclasses.fields(RunOptions)) >= 17
-    own = {"--version", "-V", "--check", "--help", "-h", "--follow-fd", "--teach-fd"}
+    own = {"--version", "-V", "--check", "--help", "-h", "--follow-fd", "--teach-fd",
+           "--served", "--served-weights-dir"}
     assert {f for f in flags_of(group) if f.startswith("--")} - own == run_flags
     assert run_flags <= flags_of(group.commands["step"])
 

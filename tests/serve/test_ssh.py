@@ -10,20 +10,26 @@ nothing of the developer's own ~/.ssh is read or written. Client keys come from
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import io
 import os
 import re
+import resource
 import shutil
 import signal
 import socket
 import stat
+import struct
 import subprocess
 import sys
+import termios
+import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 SSH = shutil.which("ssh")
@@ -115,12 +121,15 @@ class Server:
 
 def server_env(home: Path) -> dict[str, str]:
     env = {name: value for name, value in os.environ.items() if name not in CLEAN_ENV}
-    env.update(HOME=str(home), XDG_DATA_HOME=str(home / "data"))
+    env.update(HOME=str(home), XDG_DATA_HOME=str(home / "data"), PYTHONPATH=str(ROOT))
     return env
 
 
 def start_server(home: Path, *options: str, app_args: tuple[str, ...] = (),
-                 host_key: bool = True, authorized: bool = True) -> Server:
+                 host_key: bool = True, authorized: bool = True, cwd: Path = ROOT,
+                 open_files: int | None = None) -> Server:
+    """The server in `cwd` (the checkout: where `-m gru_tui` finds it), with at most
+    `open_files` file descriptors when given."""
     home.mkdir(parents=True, exist_ok=True)
     command = [sys.executable, "-m", "gru_tui", "serve", "ssh", "--host", "127.0.0.1",
                "--port", "0"]
@@ -133,8 +142,11 @@ def start_server(home: Path, *options: str, app_args: tuple[str, ...] = (),
         command += ["--", *app_args]
     log_path = home / f"server-{time.monotonic_ns()}.log"
     with open(log_path, "wb") as log:
-        process = subprocess.Popen(command, cwd=ROOT, env=server_env(home), stdout=log,
-                                   stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        limit = None if open_files is None else lambda: resource.setrlimit(
+            resource.RLIMIT_NOFILE, (open_files, open_files))
+        process = subprocess.Popen(command, cwd=cwd, env=server_env(home), stdout=log,
+                                   stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                   preexec_fn=limit)
     match = wait_for(lambda: BANNER.search(log_path.read_text(errors="replace"))
                      or process.poll() is not None, STARTUP_S)
     if not isinstance(match, re.Match):
@@ -245,12 +257,12 @@ def test_the_app_appears_follows_keys_and_resizes_and_q_closes_the_connection(se
 def test_colorterm_from_the_client_reaches_the_app(server, keys):
     plain = session(server, keys.alice)
     plain.expect_exact(READY)
-    time.sleep(0.5)
+    plain.expect_exact("38;5;")
     plain.send("q")
     plain.expect(pexpect.EOF)
     truecolor = session(server, keys.alice, 80, 24, "-o", "SetEnv=COLORTERM=truecolor")
     truecolor.expect_exact(READY)
-    time.sleep(0.5)
+    truecolor.expect_exact("38;2;")
     truecolor.send("q")
     truecolor.expect(pexpect.EOF)
     assert "38;5;" in plain.logfile_read.getvalue()  # 256 colours from TERM alone
@@ -534,6 +546,163 @@ def test_authorized_keys_are_re_read_when_the_file_changes(own_home, keys):
         assert server.wait_log("2 keys")
     finally:
         server.stop()
+
+
+# ---- what a hostile student tries -------------------------------------------------------------
+
+
+def pty_size(pid: int) -> tuple[int, int]:
+    """(columns, rows) of the terminal a process reads its keys from."""
+    fd = os.open(f"/proc/{pid}/fd/0", os.O_RDONLY | os.O_NOCTTY)
+    try:
+        rows, columns, _, _ = struct.unpack("HHHH", fcntl.ioctl(fd, termios.TIOCGWINSZ,
+                                                                bytes(8)))
+    finally:
+        os.close(fd)
+    return columns, rows
+
+
+def test_no_student_gets_an_app_larger_than_a_real_screen(server, keys):
+    child = session(server, keys.alice, 0xFFFF, 0xFFFF)  # the largest a terminal can say
+    try:
+        assert server.wait_log("connect (1000×500, "), server.log()
+        app = wait_for(lambda: server.apps() and server.apps()[0], 20)
+        assert wait_for(lambda: pty_size(app) == (1000, 500))
+        child.setwinsize(30, 100)
+        assert wait_for(lambda: pty_size(app) == (100, 30))
+        child.setwinsize(0xFFFF, 0xFFFF)  # a window-change as large
+        assert wait_for(lambda: pty_size(app) == (1000, 500)), pty_size(app)
+    finally:
+        child.close(force=True)
+    assert server.no_apps_left()
+
+
+# The load dialog's path field, focused and empty: its cursor on the placeholder's first letter.
+FIELD_FOCUSED = r"o\x1b\[0m\x1b\[[\d;]+mr a file in"
+
+
+def test_a_served_student_opens_only_the_teachers_folder_and_writes_nothing(own_home, keys,
+                                                                           tmp_path):
+    from safetensors.numpy import save_file
+
+    folder, work = tmp_path / "class", tmp_path / "work"
+    folder.mkdir()
+    work.mkdir()
+    rng = np.random.default_rng(0)
+    tensors = {"rnn.weight_ih_l0": rng.normal(size=(6, 3)).astype("f4"),
+               "rnn.weight_hh_l0": rng.normal(size=(6, 2)).astype("f4")}
+    save_file(tensors, str(folder / "gru.safetensors"))
+    save_file(tensors, str(tmp_path / "exam_answers.safetensors"))
+    server = start_server(own_home, "--weights-dir", str(folder), cwd=work)
+    try:
+        assert f"l opens the shipped examples and the files in {folder}" in server.log()
+        child = session(server, keys.alice, 120, 40)
+        child.expect_exact(READY)
+        child.send("l")
+        child.expect_exact("gru.safetensors")  # listed: the folder's files
+        child.send("\t")
+        child.expect(FIELD_FOCUSED)
+        child.send(str(tmp_path / "exam_answers.safetensors") + "\r")
+        child.expect_exact("on this server")  # refused, as any name outside the folder
+        child.send("\x15")  # ctrl+u clears the field
+        child.expect(FIELD_FOCUSED)
+        child.send("gru.safetensors\r")
+        child.expect_exact("Running gru.safetensors")
+        child.send("\x13")  # ctrl+s
+        child.expect_exact("Not saved")
+        child.send("S")
+        child.expect_exact("\x1b]52;c;")  # the session goes to the student's clipboard
+        child.send("q")
+        assert ended(child) == 0
+    finally:
+        server.stop()
+    assert list(work.iterdir()) == []
+    assert [path.name for path in folder.iterdir()] == ["gru.safetensors"]
+
+
+def test_expired_keys_and_options_the_server_cannot_honour_keep_students_out(own_home, keys,
+                                                                             tmp_path):
+    carol, dave = keygen(tmp_path / "carol", "carol"), keygen(tmp_path / "dave", "dave")
+    line = lambda options, key: f"{options} {Path(f'{key}.pub').read_text()}"  # noqa: E731
+    (own_home / "authorized_keys").write_text(
+        line('expiry-time="20000101"', keys.alice) + line('command="/bin/sh"', keys.mallory)
+        + line("no-pty", carol) + line('restrict,pty,expiry-time="29991231"', dave))
+    server = start_server(own_home)
+    try:
+        log = server.log()
+        assert "line 2 (mallory) refused: its option command is not one gru-tui can" in log
+        assert "who may enter: 3 keys" in log
+        for key in (keys.alice, keys.mallory):
+            refused = run_ssh(server, key, "-tt", *client_options(server, key), "127.0.0.1")
+            assert refused.returncode == 255 and "Permission denied" in refused.stderr
+            assert READY not in refused.stdout
+        assert server.wait_log("refused: the key's expiry-time in authorized keys has passed")
+        no_pty = session(server, carol)
+        no_pty.expect_exact("gives yours no terminal (no-pty)")
+        assert ended(no_pty) == 1
+        assert READY not in no_pty.logfile_read.getvalue()
+        child = session(server, dave)
+        child.expect_exact(READY)
+        child.send("q")
+        assert ended(child) == 0
+    finally:
+        server.stop()
+
+
+def memory(pid: int, field: str = "VmHWM") -> int:
+    """A process's peak (VmHWM) or current (VmRSS) resident memory, in bytes."""
+    status = Path(f"/proc/{pid}/status").read_text()
+    return int(re.search(rf"^{field}:\s+(\d+) kB", status, re.M)[1]) * 1024
+
+
+def test_a_student_flooding_keys_is_slowed_and_the_server_stays_small(server, keys):
+    child = subprocess.Popen([SSH, "-tt", *client_options(server, keys.alice), "127.0.0.1"],
+                             stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
+                             stderr=subprocess.DEVNULL, env=client_env(server))
+    peak_before = memory(server.process.pid)
+
+    def flood() -> None:
+        with contextlib.suppress(OSError):
+            for _ in range(512):  # 32 MiB of a key the app does not bind
+                child.stdin.write(b"j" * 65536)
+
+    writer = threading.Thread(target=flood, daemon=True)
+    try:
+        assert wait_for(server.apps, 30)
+        writer.start()
+        assert server.wait_log("slowed: keys arrive faster than the app takes them", 60)
+    finally:
+        child.kill()
+        child.wait()
+        writer.join(30)
+    assert server.no_apps_left()
+    assert memory(server.process.pid) - peak_before < 16 << 20
+    assert server.log().count("slowed:") == 1
+
+
+def test_idle_connections_cannot_lock_the_class_out(own_home, keys):
+    server = start_server(own_home, open_files=256)  # 300 idle connections would need more
+    idle = []
+    try:
+        for _ in range(300):
+            sock = socket.socket()
+            idle.append(sock)
+            sock.bind(("127.0.0.2", 0))  # another address of this machine: another "client"
+            sock.connect(("127.0.0.1", server.port))
+        assert server.wait_log("refusing connections: 16 from 127.0.0.2"), server.log()
+        child = session(server, keys.alice)  # from 127.0.0.1: still gets in
+        child.expect_exact(READY)
+        child.send("q")
+        assert ended(child) == 0
+        log = server.log()
+        assert log.count("refusing connections") == 1  # once, not per attempt
+        assert "Too many open files" not in log and "Traceback" not in log
+    finally:
+        for sock in idle:
+            sock.close()
+        refused = server.wait_log(" connections while the limit was reached")
+        server.stop()
+    assert refused, server.log()
 
 
 # ---- bad input: one line, exit 2, before anything listens -------------------------------------

@@ -234,16 +234,92 @@ def test_the_app_runs_under_a_named_textual_driver_even_on_pipes():
 def test_the_page_points_where_the_browser_came_from():
     """With 0.0.0.0, textual-serve alone would send ws://0.0.0.0:PORT/ws to every browser."""
     server = Server("--host", "0.0.0.0")
+    name = socket.gethostname().lower()  # a name of this machine, as a student's browser has it
     try:
         assert not server.url.startswith("http://0.0.0.0"), server.url
-        status, page = get(f"http://127.0.0.1:{server.port}/",
-                           host=f"classroom.example:{server.port}")
+        status, page = get(f"http://127.0.0.1:{server.port}/", host=f"{name}:{server.port}")
         assert status == 200
-        assert f'data-session-websocket-url="ws://classroom.example:{server.port}/ws"' in page
-        assert f"http://classroom.example:{server.port}/static/js/textual.js" in page
-        assert "no login" in server.next_line() + server.next_line()
+        assert f'data-session-websocket-url="ws://{name}:{server.port}/ws"' in page
+        assert f"http://{name}:{server.port}/static/js/textual.js" in page
+        assert "no login" in server.next_line() + server.next_line() + server.next_line()
     finally:
         assert server.stop()[0] == 0
+
+
+@needs_textual_serve
+def test_names_this_server_does_not_answer_for_get_nothing():
+    """DNS rebinding: a page of evil.example, its name pointed at this machine, would pass an
+    Origin check against its own Host. Only this machine's names and addresses, and
+    --public-url's host, get pages, files or sessions; X-Forwarded-Host is never taken."""
+    import asyncio
+
+    import aiohttp
+
+    server = Server()
+    evil = f"evil.example:{server.port}"
+
+    async def handshake(host: str, origin: str) -> int:
+        async with aiohttp.ClientSession() as client:
+            try:
+                websocket = await client.ws_connect(server.url.replace("http", "ws", 1) + "/ws",
+                                                    headers={"Host": host, "Origin": origin})
+            except aiohttp.WSServerHandshakeError as error:
+                return error.status
+            await websocket.close()
+            return 101
+
+    try:
+        for path in ("/", "/static/js/textual.js", "/download/x"):
+            status, body = get(server.url + path, host=evil)
+            assert status == 421 and "does not answer for that host name" in body, path
+        assert asyncio.run(handshake(evil, f"http://{evil}")) == 421
+        assert server.apps() == []
+        assert get(server.url + "/", host=f"localhost:{server.port}")[0] == 200
+        request = urllib.request.Request(server.url + "/", headers={"X-Forwarded-Host": evil})
+        with urllib.request.urlopen(request, timeout=30) as response:
+            page = response.read().decode()
+        assert f'data-session-websocket-url="ws://127.0.0.1:{server.port}/ws"' in page
+        assert "evil" not in page
+        assert asyncio.run(handshake(f"127.0.0.1:{server.port}", server.url)) == 101
+        refusals = [line for line in server.out if "refused requests for host" in line]
+        assert len(refusals) == 1, refusals  # once, not per request
+    finally:
+        assert server.stop()[0] == 0
+
+
+@needs_textual_serve
+def test_half_sent_requests_are_closed():
+    server = Server()
+    try:
+        idle = [socket.create_connection(("127.0.0.1", server.port)) for _ in range(20)]
+        for sock in idle:
+            sock.sendall(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n")  # never the blank line
+        for sock in idle:
+            sock.settimeout(STARTUP)
+            with contextlib.suppress(ConnectionResetError):
+                assert sock.recv(100) == b""  # closed by the server
+            sock.close()
+        assert get(server.url + "/")[0] == 200
+    finally:
+        assert server.stop()[0] == 0
+
+
+def test_frames_and_sizes_from_the_browser_are_read_safely():
+    from gru_tui.serve.web import _frame, _whole, answers_for
+
+    assert _frame('["resize", {"width": 100}]') == ("resize", {"width": 100})
+    for junk in ("[" * 100_000 + "]" * 100_000, "not json", "[1, 2, 3]", "{}", "7"):
+        assert _frame(junk) == (None, None)
+    for value, expected in ((float("inf"), 80), (float("nan"), 80), ("12", 12), (None, 80),
+                            (10**6, 1000), (-5, 10), (1e300, 1000)):
+        assert _whole(value, 80, 10, 1000) == expected, value
+    hosts = frozenset({"lab-pc", "gru.example.org"})
+    for host in ("lab-pc:8000", "LAB-PC.:8000", "gru.example.org", "127.0.0.1:8000",
+                 "[::1]:8000", "192.168.1.20", "localhost:8000", "app.localhost", None):
+        assert answers_for(host, hosts), host
+    for host in ("evil.example:8000", "lab-pc.evil.example", "", ":8000", "lab-pc:notaport",
+                 "[::1"):
+        assert not answers_for(host, hosts), host
 
 
 def _ipv6() -> bool:
@@ -293,33 +369,52 @@ def test_garbage_and_dropped_connections_leave_the_server_serving(tmp_path):
 
     import aiohttp
 
-    server = Server("--", *APP_ARGS, cwd=tmp_path)
+    server = Server("--weights-dir", str(tmp_path), "--", *APP_ARGS, cwd=tmp_path)
 
-    async def visit(junk: list, drop: bool) -> bytes:
-        """Open a session like textual.js, send junk, then drop or close the connection."""
+    async def visit(junk: list, drop: bool) -> list[bytes]:
+        """Open a session like textual.js, send junk, step once (the session lives on), then
+        drop or close the connection; the app's command line."""
         received = b""
         async with aiohttp.ClientSession() as client:
             socket_url = server.url.replace("http", "ws", 1) + "/ws?width=100&height=30"
             websocket = await client.ws_connect(socket_url)
+
+            async def read_until(text: bytes) -> None:
+                nonlocal received
+                deadline = time.monotonic() + STARTUP
+                while text not in received and time.monotonic() < deadline:
+                    message = await websocket.receive(timeout=STARTUP)
+                    if message.type == aiohttp.WSMsgType.BINARY:
+                        received += message.data
+                    elif message.type != aiohttp.WSMsgType.TEXT:  # closed
+                        break
+                assert text in received, f"the session ended before {text!r}"
+
+            await read_until(b"t = 1 / 7")
             for item in junk:
                 await (websocket.send_bytes(item) if isinstance(item, bytes)
                        else websocket.send_str(item))
-            deadline = time.monotonic() + STARTUP
-            while b"t = 1 / 7" not in received and time.monotonic() < deadline:
-                message = await websocket.receive(timeout=STARTUP)
-                if message.type == aiohttp.WSMsgType.BINARY:
-                    received += message.data
+            await websocket.send_str(json.dumps(["stdin", "\x1b[C"]))  # → : one step on
+            await read_until(b"t = 2 / 7")
+            cmdline = Path(f"/proc/{server.apps()[0]}/cmdline").read_bytes().split(b"\0")
             if drop:  # no closing handshake: the TCP connection just goes
                 websocket._response.connection.transport.abort()
             else:
                 await websocket.close()
-        return received
+        return cmdline
 
     try:
+        assert f"l opens the shipped examples and the files in {tmp_path}" in (
+            server.next_line() + server.next_line())
         junk = [b"\x00\xff binary", "not json", "[]", '["stdin"]', '["resize", "big"]',
-                '{"stdin": 1}', '["stdin", 42]', '["ping", "x"]', '["no-such-kind", {}]']
+                '{"stdin": 1}', '["stdin", 42]', '["ping", "x"]', '["no-such-kind", {}]',
+                '["resize", {"width": Infinity, "height": -Infinity}]',
+                '["resize", {"width": NaN, "height": 1e999}]',
+                '["stdin", ' + "[" * 100_000 + "]" * 100_000 + "]"]
         for drop in (True, False):
-            assert b"t = 1 / 7" in asyncio.run(visit(junk, drop))
+            cmdline = asyncio.run(visit(junk, drop))
+            assert [b"--served", b"--served-weights-dir", str(tmp_path).encode()] == \
+                cmdline[-4:-1]  # the app knows it is served, and which files l may open
             wait_until(lambda: server.apps() == [], what="the app of a gone connection to end")
         server.wait_for_line(r"session 2 closed")
         status, page = get(server.url + "/")
