@@ -21,13 +21,25 @@ from gru_tui.app.screens import (
     ValueScreen,
     WorkedScreen,
 )
-from gru_tui.app.widgets import MemoryPanel, ModelPanel, Panel, StatusBar
+from gru_tui.app.themes import PROJECTOR, PROJECTOR_THEME
+from gru_tui.app.widgets import MemoryPanel, ModelPanel, StatusBar
 from gru_tui.core.explorer import TARGET_TITLES, Explorer
 from gru_tui.core.scenario import Scenario
 from gru_tui.core.session import save_session, session_text
 from gru_tui.errors import InputError
+from gru_tui.render.svg import offline_svg
 
 SPEEDS = (0.5, 1.0, 2.0, 4.0, 8.0, 16.0)  # steps per second when playing
+
+
+def saved_path(kind: str, suffix: str, folder: Path = Path()) -> Path:
+    """gru-tui-<kind>-<yyyymmdd>-<hhmmss><suffix> in `folder`: one style for every file the
+    app saves (screenshots, sessions); a second one within the same second gets -2, -3, …"""
+    stem = f"gru-tui-{kind}-{time.strftime('%Y%m%d-%H%M%S')}"
+    path, copy = folder / f"{stem}{suffix}", 2
+    while path.exists():
+        path, copy = folder / f"{stem}-{copy}{suffix}", copy + 1
+    return path
 
 
 class GruTuiApp(App[None]):
@@ -38,11 +50,15 @@ class GruTuiApp(App[None]):
     BINDINGS = bindings()
 
     def __init__(self, scenario: Scenario | None = None, *, t: int = 0, unit: int = 0,
-                 visible: tuple[str, ...] = (), **kwargs) -> None:
+                 visible: tuple[str, ...] = (), projector: bool = False, **kwargs) -> None:
         super().__init__(**kwargs)
         self.explorer = Explorer(scenario or Scenario(), t=t, unit=unit, visible=visible)
         self.speed = 2
         self._player: Timer | None = None
+        self.register_theme(PROJECTOR)
+        self._theme_before = ""  # the theme projector mode replaced
+        if projector:
+            self.toggle_projector()
 
     # -- layout ----------------------------------------------------------------------------
 
@@ -140,13 +156,8 @@ class GruTuiApp(App[None]):
 
     def action_type_value(self) -> None:
         ex = self.explorer
-        where = f"{TARGET_TITLES[ex.target]}[{ex.component + 1}]"
-
-        def done(text: str | None) -> None:
-            if text is not None:
-                self.edit(ex.set_value, text)
-
-        self.push_screen(ValueScreen(where, ex.value), done)
+        self.push_screen(ValueScreen(f"{TARGET_TITLES[ex.target]}[{ex.component + 1}]",
+                                     ex.value))  # it sets the value through edit()
 
     def action_insert_step(self) -> None:
         self.edit(self.explorer.insert_step)
@@ -189,7 +200,7 @@ class GruTuiApp(App[None]):
             self._stop()
             self.explorer = explorer
             for panel in self.main.query(ModelPanel):
-                panel.row = 0  # H may have changed
+                panel.vector = 0
             self.main.show_models()
             self.changed()
             if example:
@@ -242,16 +253,26 @@ class GruTuiApp(App[None]):
     # In a browser (`gru-tui serve web`) files go to the student as downloads: the server's
     # disk is neither theirs nor a place for a whole class's files.
 
+    def screenshot_svg(self) -> str:
+        """The screen as an SVG that renders the same offline (render.svg)."""
+        return offline_svg(self.export_screenshot())
+
     def action_screenshot(self) -> None:
+        svg, path = self.screenshot_svg(), saved_path("screenshot", ".svg")
         if self.is_web:
-            self.deliver_screenshot()  # Textual opens the SVG in a new tab, to see or save
+            self.deliver_text(io.StringIO(svg), save_filename=path.name, open_method="browser",
+                              mime_type="image/svg+xml")  # a new tab, to see or save
             self.notify("Opened in a new browser tab", title="Screenshot")
             return
-        path = Path(self.save_screenshot()).resolve()
-        self.notify(f"Saved {path}", title="Screenshot")
+        try:
+            path.write_text(svg, encoding="utf-8")
+        except OSError as error:
+            self.notify(f"Could not write {path}: {error.strerror}", severity="error")
+            return
+        self.notify(f"Saved {path.resolve()}", title="Screenshot")
 
     def action_save_session(self) -> None:
-        path = Path(f"gru-tui-session-{time.strftime('%Y%m%d-%H%M%S')}.json")
+        path = saved_path("session", ".json")
         if self.is_web:
             try:
                 text = session_text(self.explorer)
@@ -272,6 +293,28 @@ class GruTuiApp(App[None]):
             return
         self.notify(f"Saved {path.resolve()}", title="Session")
 
+    def toggle_projector(self) -> None:
+        """Projector mode on or off: its theme, or back to the one it replaced."""
+        if self.theme == PROJECTOR_THEME:
+            self.theme = self._theme_before or "textual-dark"
+        else:
+            self._theme_before, self.theme = self.theme, PROJECTOR_THEME
+
+    def action_projector(self) -> None:
+        self.toggle_projector()  # the main screen lays itself out again for the new theme
+
+    def action_focus_next(self) -> None:
+        if self.screen is self.main and self.main.plan.single:
+            self.main.next_panel(1)  # one model at a time: tab shows the next one
+        else:
+            super().action_focus_next()
+
+    def action_focus_previous(self) -> None:
+        if self.screen is self.main and self.main.plan.single:
+            self.main.next_panel(-1)
+        else:
+            super().action_focus_previous()
+
     def get_system_commands(self, screen: Screen):
         """The command palette: every action of the key registry, plus Textual's own."""
         yield from super().get_system_commands(screen)
@@ -286,7 +329,3 @@ class GruTuiApp(App[None]):
             await self.run_action(action)
 
         return run
-
-    def on_descendant_focus(self) -> None:
-        for panel in self.main.query(Panel):
-            panel.refresh()

@@ -67,6 +67,8 @@ KEYS: tuple[Key, ...] = (
     Key("v", "toggle_strips", "Bars / heat strips", "View", "v"),
     Key("m", "toggle_memory", "Memory: how much h_T depends on each x_t", "View", "m",
         footer="memory"),
+    Key("P", "projector", "Projector mode: black on white, tall bars, a large step counter",
+        "View", "P"),
     Key("ctrl+s", "screenshot", "Save an SVG screenshot", "Save", "ctrl+s"),
     Key("S", "save_session", "Save the session file", "Save", "S"),
     Key("tab", "app.focus_next", "Next panel", "App", "tab", builtin=True),

@@ -100,6 +100,14 @@ class RunOptions:
     session: Annotated[str | None, typer.Option(
         "--session", help="A session file saved by the app (S): reopen it, or replay it with "
         "step.")] = None
+    projector: Annotated[bool, typer.Option(
+        "--projector", help="For a projected screen: black on white, bars two rows tall, "
+        "names in words, a large step counter, one model at a time below 110 columns (P in "
+        "the app). step prints its bars two rows tall in colours for a light background.")
+    ] = False
+
+    # how the run is shown, not what runs: a session file does not fix these
+    SHOWN_ONLY: typing.ClassVar[tuple[str, ...]] = ("--projector",)
 
     def given(self) -> list[str]:
         """The flags given, in declaration order."""
@@ -111,7 +119,8 @@ class RunOptions:
         scenario of the other options."""
         if self.session is None:
             return None, self.scenario()
-        others = [flag for flag in self.given() if flag != "--session"]
+        others = [flag for flag in self.given()
+                  if flag != "--session" and flag not in self.SHOWN_ONLY]
         if others:
             raise InputError(f"--session sets the whole run; drop {', '.join(others)}")
         from gru_tui.core.session import load_session

@@ -49,14 +49,15 @@ def open_app(
     # `serve web` does: the web driver talks to the browser through pipes.
     in_terminal = sys.stdin.isatty() and sys.stdout.isatty()
     if not (in_terminal or os.environ.get("TEXTUAL_DRIVER")):
-        print_steps(scenario)
+        print_steps(scenario, projector=options.projector)
         return
     from gru_tui.app.app import GruTuiApp
 
     if loaded is None:
-        GruTuiApp(scenario).run()
+        GruTuiApp(scenario, projector=options.projector).run()
     else:
-        GruTuiApp(scenario, t=loaded.t, unit=loaded.unit, visible=scenario.models).run()
+        GruTuiApp(scenario, t=loaded.t, unit=loaded.unit, visible=scenario.models,
+                  projector=options.projector).run()
 
 
 @run_options
@@ -77,7 +78,7 @@ def step(
     if json_lines:
         write_json(scenario, gradients)
     else:
-        print_steps(scenario, gradients)
+        print_steps(scenario, gradients, projector=options.projector)
 
 
 def _runs(scenario, gradients: bool):
@@ -111,8 +112,8 @@ def write_json(scenario, gradients: bool = False) -> None:
             out.flush()
 
 
-def print_steps(scenario, gradients: bool = False) -> None:
-    """The run as rich bars on stdout, for a person."""
+def print_steps(scenario, gradients: bool = False, projector: bool = False) -> None:
+    """The run as rich bars on stdout, for a person (for a projector: see --projector)."""
     from rich.console import Console
 
     from gru_tui.render.console import print_run
@@ -123,7 +124,8 @@ def print_steps(scenario, gradients: bool = False) -> None:
     with quiet_on_closed_pipe():
         for offset, traces, memory in runs:
             last = offset + min(t.steps for t in traces.values()) >= total
-            print_run(console, traces, offset, total, explain=last, memory=memory)
+            print_run(console, traces, offset, total, explain=last, memory=memory,
+                      projector=projector)
 
 
 @contextmanager

@@ -206,3 +206,20 @@ def _read_npz(path: Path) -> dict[str, np.ndarray]:
     except Exception as error:
         raise InputError(f"{path} is not a readable .npz file ({first_line(error)})") from None
     return tensors
+
+
+def read_metadata(path: Path) -> dict[str, str]:
+    """The free-text metadata a .safetensors file keeps in its header (the examples record
+    their task and held-out errors there); {} for other files."""
+    path = Path(path)
+    size, head = check_file(path)
+    if not (path.suffix.lower() == ".safetensors" or _looks_like_safetensors(head, size)):
+        return {}
+    try:
+        from safetensors import safe_open
+
+        with safe_open(str(path), framework="numpy") as handle:
+            return dict(handle.metadata() or {})
+    except Exception as error:
+        raise InputError(f"{path} is not a readable .safetensors file "
+                         f"({first_line(error)})") from None

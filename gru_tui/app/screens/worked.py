@@ -8,21 +8,24 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import Static
 
 from gru_tui.app.screens.info import InfoScreen
-from gru_tui.render.worked import worked_header, worked_model
+from gru_tui.app.themes import app_palette
+from gru_tui.render.worked import worked_columns, worked_header
 
 STACKED_BELOW = 120  # columns under which the models' computations stack
+COLUMN_GAP = 2  # cells between two models' columns (.worked-model's right padding)
 
 
 class WorkedScreen(InfoScreen):
-    """Like the seed slides' "GRU Calculation (3D Vector Example)", for every shown model;
-    ←/→ step and ↑/↓ choose the unit without closing it."""
+    """Like the seed slides' "GRU Calculation (3D Vector Example)", for every shown model,
+    side by side with their steps on the same rows; ←/→ step and ↑/↓ choose the unit without
+    closing it (they never scroll: page up / page down do)."""
 
     BINDINGS = [
         Binding("escape,q,w", "dismiss", "Close"),
-        Binding("left", "move(-1)", "Step back"),
-        Binding("right", "move(1)", "Step forward"),
-        Binding("up,comma", "unit(-1)", "Previous unit"),
-        Binding("down,full_stop", "unit(1)", "Next unit"),
+        Binding("left", "move(-1)", "Step back", priority=True),
+        Binding("right", "move(1)", "Step forward", priority=True),
+        Binding("up,comma", "unit(-1)", "Previous unit", priority=True),
+        Binding("down,full_stop", "unit(1)", "Next unit", priority=True),
     ]
     TITLE = "Worked example"
 
@@ -31,17 +34,32 @@ class WorkedScreen(InfoScreen):
             scroll.border_title = self.TITLE
             scroll.border_subtitle = "←/→ step · ↑/↓ unit · escape closes"
             yield Static(worked_header(self.explorer), id="worked-header")
-            stacked = "stacked" if self.app.size.width < STACKED_BELOW else ""
-            with Horizontal(id="worked-models", classes=stacked):
+            with Horizontal(id="worked-models", classes="" if self.side_by_side else "stacked"):
                 for model in self.explorer.visible:
-                    yield Static(worked_model(self.explorer, model), id=f"worked-{model}",
-                                 classes="worked-model")
+                    yield Static(id=f"worked-{model}", classes="worked-model")
+
+    @property
+    def side_by_side(self) -> bool:
+        return self.app.size.width >= STACKED_BELOW
+
+    def on_mount(self) -> None:
+        self.refresh_body()
+
+    def on_resize(self) -> None:
+        self.refresh_body()
 
     def refresh_body(self) -> None:
-        self.query_one("#worked-header", Static).update(worked_header(self.explorer))
-        for model in self.explorer.visible:
-            self.query_one(f"#worked-{model}", Static).update(worked_model(self.explorer,
-                                                                             model))
+        ex = self.explorer
+        self.query_one("#worked-header", Static).update(worked_header(ex))
+        models = ex.visible
+        width = self.query_one("#worked-models").content_size.width or self.app.size.width - 4
+        if self.side_by_side:
+            column = width // len(models) - COLUMN_GAP
+            columns = worked_columns(ex, models, column, app_palette(self.app))
+        else:  # one below the other: nothing to line up with
+            columns = {m: worked_columns(ex, (m,), width, app_palette(self.app))[m] for m in models}
+        for model in models:
+            self.query_one(f"#worked-{model}", Static).update(columns[model])
 
     def action_move(self, delta: int) -> None:
         if self.app.edit(self.explorer.move, delta):  # type: ignore[attr-defined]

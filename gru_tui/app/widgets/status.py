@@ -10,9 +10,12 @@ from gru_tui.render.panels import status_line
 
 
 class StatusBar(View):
-    """"t = 1 / 8", the GRU's conventions, dtype, weights, U scale, bias offsets, playing."""
+    """"t = 1 / 8", the GRU's conventions, dtype, weights, U scale, bias offsets, playing;
+    what does not fit the width is shortened or left out, never the weights' source."""
 
-    playing: reactive[str] = reactive("")
+    playing: reactive[str] = reactive("", repaint=False)
 
-    def render(self) -> Text:
-        return status_line(self.explorer, self.playing)
+    WATCHED = (*View.WATCHED, "playing")
+
+    def rows(self, width: int) -> list[Text]:
+        return [status_line(self.explorer, self.playing, width)]
