@@ -168,10 +168,10 @@ class _Planner:
         """The looks to try in an arrangement, the richest first."""
         c = self.content
         modes = ("strips",) if c.strips or c.hidden > MAX_BAR_UNITS else MODES
-        bar_rows = (2, 1) if c.projector else (1,)
+        bar_rows = (2, 1) if c.projector else (1,)  # a projector's tall bars come first
         looks = []
-        for mode in modes:
-            for rows in bar_rows:
+        for rows in bar_rows:
+            for mode in modes:
                 options = ((True, False), (False, True), (False, False)) if mode == "bars" \
                     else ((False, True), (False, False))
                 for notes, role_line in options:
