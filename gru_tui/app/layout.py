@@ -15,10 +15,12 @@ No Textual here: the planner is tested with plain numbers, and MainScreen applie
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass, replace
 
 from gru_tui.render.panels import LEGEND_ROWS, inputs_height, model_height
 from gru_tui.render.timeline import COUNTER_ROWS, TIMELINE_GATES, counter_width
+from gru_tui.render.vectors import mode_fits
 
 MIN_WIDTH, MIN_HEIGHT = 60, 16
 WIDE = 120  # columns from which the models may stand side by side
@@ -55,6 +57,7 @@ class Plan:
     inputs_mode: str = "bars"  # the inputs panel's
     inputs_width: int = 0  # with `wide`: the inputs column's width, borders included
     timeline_gates: bool = False  # the timeline shows the selected unit's gates as well
+    timeline_rows: int = 1  # rows each of the timeline's series takes (2: finer heights)
     counter: bool = False  # the large step counter beside the inputs (projector)
 
     def rows_per_bar(self, panel: str) -> int:
@@ -83,7 +86,8 @@ class _Planner:
         """Rows for the panels: the terminal less the status line, footer, memory panel
         and timeline."""
         c = self.content
-        timeline = len(c.shown) + 1 + (self.gate_rows() if plan.timeline_gates else 0)
+        series = len(c.shown) + (self.gate_rows() if plan.timeline_gates else 0)
+        timeline = series * plan.timeline_rows + 1  # and the axis
         memory = c.models_run + 5 if c.memory else 0  # a row a model, 4 of text, the rule
         return self.height - 2 - timeline - memory
 
@@ -141,7 +145,11 @@ class _Planner:
         return self.inputs_rows(plan) + rows + (plan.role_line and not each)
 
     def fits(self, plan: Plan) -> bool:
-        return self.rows_used(plan) <= self.body(plan)
+        c = self.content
+        inputs_width, model_width = self.panel_widths(plan)
+        return (mode_fits(plan.mode, model_width, c.hidden)
+                and mode_fits(plan.inputs_mode, inputs_width, max(c.inputs, c.hidden))
+                and self.rows_used(plan) <= self.body(plan))
 
     # -- choosing -------------------------------------------------------------------------
 
@@ -174,19 +182,21 @@ class _Planner:
             for mode in modes:
                 options = ((True, False), (False, True), (False, False)) if mode == "bars" \
                     else ((False, True), (False, False))
-                for notes, role_line in options:
+                for (notes, role_line), inputs in itertools.product(
+                        options, self.inputs_modes(arrangement, mode)):
                     looks.append(replace(
                         arrangement, mode=mode, notes=notes, role_line=role_line,
-                        inputs_mode=self.inputs_mode(arrangement, mode),
+                        inputs_mode=inputs,
                         bar_rows=tuple((p, rows) for p in ("inputs", *c.shown))))
         return looks
 
-    def inputs_mode(self, arrangement: Plan, mode: str) -> str:
-        """Beside side-by-side models the inputs column has the height for a row per unit."""
+    def inputs_modes(self, arrangement: Plan, mode: str) -> tuple[str, ...]:
+        """The inputs panel's looks: the models' when stacked; beside side-by-side models
+        the inputs column has the height for a row per unit, or else for less."""
         c = self.content
         if mode == "strips" or max(c.inputs, c.hidden) > MAX_BAR_UNITS:
-            return "strips"
-        return "bars" if arrangement.wide else mode
+            return ("strips",)
+        return MODES if arrangement.wide else (mode,)
 
     def best(self) -> Plan:
         chosen: Plan | None = None
@@ -217,16 +227,22 @@ class _Planner:
         return replace(plan, strip_rows=rows)
 
     def grow(self, plan: Plan) -> Plan:
-        """Into the rows left: the timeline's gate rows, then bars two rows tall, panel by
-        panel (the inputs first)."""
+        """Into the rows left: the timeline's gate rows, then bars two rows tall: panel by
+        panel where the models stand side by side (each is as tall as it can be), all the
+        models at once where they are stacked (so they look alike), and the inputs; last the
+        timeline's series two rows tall."""
         if plan.mode != "strips" and self.fits(replace(plan, timeline_gates=True)):
             plan = replace(plan, timeline_gates=True)
         if plan.mode == "strips":
             return plan
-        for panel in ("inputs", *self.content.shown):
-            if plan.rows_per_bar(panel) == 1:
-                taller = replace(plan, bar_rows=tuple(
-                    (p, 2 if p == panel else rows) for p, rows in plan.bar_rows))
-                if self.fits(taller):
-                    plan = taller
+        shown = self.content.shown
+        groups = [("inputs", *shown)] if not plan.across else []
+        groups += [("inputs",), *((m,) for m in shown)] if plan.across else [shown, ("inputs",)]
+        for group in groups:
+            taller = replace(plan, bar_rows=tuple(
+                (p, 2 if p in group else rows) for p, rows in plan.bar_rows))
+            if taller != plan and self.fits(taller):
+                plan = taller
+        if self.fits(replace(plan, timeline_rows=2)):
+            plan = replace(plan, timeline_rows=2)
         return plan

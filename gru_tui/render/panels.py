@@ -48,7 +48,8 @@ class StatusPart(NamedTuple):
 
 def status_parts(explorer: Explorer, playing: str = "") -> list[StatusPart]:
     """The status line's parts after the step counter, in the order they are shortened or
-    given up when the line is too narrow. The source of the weights never goes."""
+    given up when the line is too narrow: the dtype, the GRU's conventions, bias offsets, the
+    U scale, the playing speed. The source of the weights (a file's layer) never goes."""
     ex = explorer
     sc = ex.scenario
     source = (f"example {sc.example}" if sc.example
@@ -61,11 +62,12 @@ def status_parts(explorer: Explorer, playing: str = "") -> list[StatusPart]:
         offsets = ", ".join(f"{m}.{g}{v:+g}" for m, g, v in sc.bias_offsets)
         count = len(sc.bias_offsets)
         parts.append(StatusPart(3, (Text(f"bias {offsets}"),
-                                    Text(f"{count} bias offset{'' if count == 1 else 's'}"))))
+                                    Text(f"{count} bias offset{'' if count == 1 else 's'}"),
+                                    Text(""))))
     if sc.recurrent_scale != 1.0:
-        parts.append(StatusPart(2, (Text(f"U×{sc.recurrent_scale:g}"),)))
+        parts.append(StatusPart(2, (Text(f"U×{sc.recurrent_scale:g}"), Text(""))))
     if playing:
-        parts.append(StatusPart(5, (Text(f"▶ {playing}", style="bold"),)))
+        parts.append(StatusPart(5, (Text(f"▶ {playing}", style="bold"), Text(""))))
     parts.append(StatusPart(1, (Text(source),)))
     return parts
 

@@ -31,8 +31,6 @@ _CLASS_FILL = re.compile(r"\.(terminal-\d+-r\d+) \{ fill: (#[0-9a-fA-F]{6})")
 _TEXT = re.compile(r'<text class="(?P<cls>[\w-]+)" x="(?P<x>[\d.]+)" y="(?P<y>[\d.]+)" '
                    r'textLength="(?P<length>[\d.]+)" '
                    r'clip-path="url\(#(?P<id>[\w-]+)-line-(?P<line>\d+)\)">(?P<text>[^<]*)</text>')
-_LINE = re.compile(r'<clipPath id="[\w-]+-line-0">\s*<rect x="0" y="(?P<top>[\d.]+)" '
-                   r'width="[\d.]+" height="(?P<height>[\d.]+)"/>')
 _COMMENT = re.compile(r"\s*<!--.*?-->", re.DOTALL)
 
 
@@ -43,23 +41,23 @@ def offline_svg(svg: str) -> str:
     svg = _FONT_FACE.sub("", svg)
     svg = _FAMILY.sub(f"font-family: {LOCAL_FONTS};", svg)
     fills = dict(_CLASS_FILL.findall(svg))
-    first = _LINE.search(svg)
-    if first is None:  # not rich's export: nothing to redraw
-        return svg
-    top, height = float(first["top"]), float(first["height"])
-    line_height = 1.22 * 20  # rich's: 20 px characters, 1.22 lines
-    return _TEXT.sub(lambda match: _redrawn(match, fills, top, height, line_height), svg)
+    return _TEXT.sub(lambda match: _redrawn(match, fills), svg)
 
 
-def _redrawn(match: re.Match, fills: dict[str, str], top: float, height: float,
-             line_height: float) -> str:
+# rich's export: 20 px characters on lines 1.22 as tall; a line's text has its baseline 20 px
+# below the line's top, and its background is 0.25 px taller than the line, from 1.5 px down
+CHAR_HEIGHT, LINE_HEIGHT = 20, 20 * 1.22
+ROW_TOP, ROW_HEIGHT = 1.5 - CHAR_HEIGHT, LINE_HEIGHT + 0.25
+
+
+def _redrawn(match: re.Match, fills: dict[str, str]) -> str:
     """One text element: its block glyphs as rectangles, each word of the rest as text at
     its own cell (a renderer that drops spaces or spreads a run's glyphs, as around C̃'s
     combining tilde, moves nothing then)."""
     text = html.unescape(match["text"])
     x, length = float(match["x"]), float(match["length"])
     cell = length / max(len(text), 1)  # rich: a character's width × len(text), even for C̃
-    row_top = top + int(match["line"]) * line_height
+    row_top, height = float(match["y"]) + ROW_TOP, ROW_HEIGHT
     fill = fills.get(match["cls"], "#000000")
     parts: list[str] = []
     run, run_x = "", x

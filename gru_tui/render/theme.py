@@ -131,14 +131,14 @@ UPDATE_ROLE_Z_NEW = "per unit, how much of the candidate replaces the old memory
 
 # Okabe–Ito and Paul Tol colours, chosen by simulating protanopia, deuteranopia and
 # tritanopia (Machado 2009): the gates of one model stay apart under each. The gates have
-# hues by role, shared by the two gated cells: green keeps the memory (GRU z, LSTM f: what `k`
-# opens), yellow / gold reads it (GRU r reads the past into the candidate, LSTM o reads the
-# cell out), the LSTM's i writes. Candidates and states are orange when positive and blue when
-# negative; sign and size are also carried by direction and length, so NO_COLOR loses nothing.
-# "gate" is the colour of any gate without one of its own. Besides colours, a palette holds
-# the text styles its background reads well in ("text.…").
+# hues by role, shared by the two gated cells: green keeps the memory (GRU z, LSTM f: what
+# `k` opens), yellow / gold reads it (GRU r reads the past into the candidate, LSTM o reads
+# the cell out), violet / indigo writes it (the LSTM's i). Candidates and states are orange
+# when positive and blue when negative; sign and size are also carried by direction and
+# length, so NO_COLOR loses nothing. "gate" is the colour of any gate without one of its own.
+# Besides colours, a palette holds the text styles its background reads well in ("text.…").
 _DARK_GATES = {"gru.z": "#2BA884", "lstm.f": "#2BA884", "gru.r": "#F0E442",
-               "lstm.o": "#F0E442", "lstm.i": "#F06050"}
+               "lstm.o": "#F0E442", "lstm.i": "#906EF7"}
 COLOURS = {
     "gate": "#2BA884",  # bluish green
     **_DARK_GATES,
@@ -156,8 +156,8 @@ COLOURS_LIGHT = {
     "gate": "#007A5A",
     "gru.z": "#007A5A", "lstm.f": "#007A5A", "gru.r": "#7A5C00", "lstm.o": "#7A5C00",
     "lstm.i": "#332288",  # indigo
-    "positive": "#D55E00",  # vermillion
-    "negative": "#0072B2",
+    "positive": "#B34700",  # a deep vermillion: values are written in it too
+    "negative": "#005A9C",
     "axis": "#808080",
     "neutral": "#B4B4B4",
     "memory": "#202020",

@@ -41,35 +41,41 @@ def _label(text: str) -> Text:
 
 
 def timeline_rows(explorer: Explorer, width: int, dark: bool = True, *, gates: bool = False,
-                  colours: Mapping[str, str] | None = None) -> list[Text]:
+                  colours: Mapping[str, str] | None = None, rows: int = 1) -> list[Text]:
     """h of the selected unit for every shown model (with `gates`, then its gates in their
-    colours), the cursor at t in reverse, and an axis of step numbers."""
+    colours), each series `rows` rows tall, the cursor at t in reverse, and an axis of step
+    numbers."""
     ex = explorer
     colours = colours or palette(dark)
     room = max(width - LABEL_WIDTH, 1)
     start, stop, cells = timeline_window(ex.steps, ex.t, room)
     unit = ex.unit + 1
-    rows = []
+    lines = []
     series = [(model, "h") for model in ex.visible]
     if gates:
         series += [(model, key) for model in ex.visible for key in TIMELINE_GATES.get(model, ())]
+    gap = " " if cells >= 3 else ""  # wide steps stand apart
     for model, key in series:
         info = vector_info(model, key)
         name = info.symbol.split("_")[0]
         values = ex.traces[model][key][:, ex.unit]
-        text = _label(f"{MODEL_SHORT[model]:<5}{name}[{unit}]")
         low = 0.0 if info.scale == "gate" else -1.0
         colour = vector_colour(colours, info, 0.0) if info.colour else None
-        gap = " " if cells >= 3 else ""  # wide steps stand apart
+        texts = [_label(f"{MODEL_SHORT[model]:<5}{name}[{unit}]" if row == rows - 1 else "")
+                 for row in range(rows)]
         for t in range(start, stop):
             value = float(values[t])
             style = Style(color=heat_colour(value, info.scale, 1.0, colour=colour,
                                             colours=colours), reverse=t == ex.t)
-            text.append(spark(value, low, 1.0) * (cells - len(gap)), style)
-            text.append(gap)
-        rows.append(text)
-    rows.append(_axis(ex.t, ex.steps, start, stop, cells, colours))
-    return rows
+            fraction = (min(max(value, low), 1.0) - low) / (1.0 - low)
+            for row, text in enumerate(texts):  # the top row takes what the lower cannot
+                part = min(max(fraction * rows - (rows - 1 - row), 0.0), 1.0)
+                glyph = spark(part, 0.0, 1.0) if part > 0 or row == rows - 1 else " "
+                text.append(glyph * (cells - len(gap)), style)
+                text.append(gap)
+        lines.extend(texts)
+    lines.append(_axis(ex.t, ex.steps, start, stop, cells, colours))
+    return lines
 
 
 def _axis(t: int, steps: int, start: int, stop: int, cells: int,

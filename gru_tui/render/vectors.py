@@ -71,6 +71,17 @@ def name_room(mode: str, width: int, columns: int) -> int:
     return next((tier for tier in (NAME_WIDTH, LABEL_WIDTH) if tier <= room), SHORT_WIDTH)
 
 
+def mode_fits(mode: str, width: int, columns: int) -> bool:
+    """Whether a row of `mode` fits `width` cells: bars need a value and a bar of a few
+    cells, inline every unit a bar of at least 3 cells and its value; strips always fit."""
+    head = label_width(SHORT_WIDTH)
+    if mode == "bars":
+        return width >= head + UNIT_WIDTH + 5 + 1 + VALUE_WIDTH + 1
+    if mode == "inline":
+        return (width - head) // max(columns, 1) >= 3 + INLINE_VALUE + 2
+    return True
+
+
 def label_text(info: VectorInfo, name_width: int, colours: Mapping[str, str]) -> Text:
     """" r_t reset gate ": the symbol and the name in words, padded to the column, in bold;
     a gate's in its colour, which its bars and values have too."""

@@ -9,12 +9,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 from safetensors.numpy import save_file
+from screen_reader import screen_text
 from textual.widgets import Input, Label, OptionList
 
 import gru_tui
 from gru_tui.app.app import GruTuiApp
 from gru_tui.app.keys import KEYS
 from gru_tui.app.screens import LoadScreen
+from gru_tui.app.widgets import StatusBar
 from gru_tui.core.explorer import Explorer
 from gru_tui.core.scenario import Scenario
 from gru_tui.core.session import load_session
@@ -22,6 +24,11 @@ from gru_tui.io.weights import load_layer
 
 SIZE = (120, 40)
 SKIP = {"q", "ctrl+s", "enter", "ctrl+p"}  # quit, screenshots and prompts: tested elsewhere
+
+
+def status_text(app: GruTuiApp) -> str:
+    """The status line as the app draws it."""
+    return screen_text(app, app.screen.query_one(StatusBar))
 
 
 def weights_file(tmp_path, kind, H=3, D=2):
@@ -100,8 +107,7 @@ async def test_l_loads_a_file_and_its_chosen_layer_and_a_bad_path_changes_nothin
         ex = app.explorer
         assert not isinstance(app.screen, LoadScreen)
         assert ex.visible == ("lstm",) and ex.input_size == 2 and ex.hidden_size == 3
-        assert "lstm.safetensors: net.rnn.l0_reverse" in str(app.screen.query_one("#status")
-                                                            .render())
+        assert "lstm.safetensors: net.rnn.l0_reverse" in status_text(app)
         np.testing.assert_array_equal(ex.scenario.h0, [0.2, 0.4, -0.1])  # H = 3: they stay
         expected = gru_tui.load(path, layer="net.rnn.l0_reverse").run(ex.xs, ex.scenario.h0,
                                                                       ex.scenario.c0)
@@ -124,7 +130,7 @@ async def test_l_loads_a_keras_file_with_its_reset_placement(fixture, reset):
         await pilot.pause()
         ex = app.explorer
         assert not isinstance(app.screen, LoadScreen) and ex.visible == ("gru",)
-        assert f"GRU reset {reset}" in str(app.screen.query_one("#status").render())
+        assert f"GRU reset {reset}" in status_text(app)
         # the cell the app runs reproduces what Keras computed on its own inputs
         expected = np.load(path.with_name(fixture.split(".")[0] + ".expected.npz"))
         [layer] = [key for key in expected.files if key != "x"]

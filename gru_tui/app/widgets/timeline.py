@@ -12,4 +12,4 @@ from gru_tui.render.timeline import timeline_rows
 class Timeline(View):
     def rows(self, width: int) -> list[Text]:
         return timeline_rows(self.explorer, width, gates=self.plan.timeline_gates,
-                             colours=self.colours)
+                             colours=self.colours, rows=self.plan.timeline_rows)
