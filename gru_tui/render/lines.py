@@ -59,12 +59,44 @@ def text_lines(rows: Iterable[Text], width: int, console: Console,
                options: ConsoleOptions | None = None) -> list[list[Segment]]:
     """Every row at `width` cells, wrapped where it is longer, padded where shorter, and
     compacted: one list of segments per terminal line."""
-    options = (options or console.options).update_width(width)
     lines: list[list[Segment]] = []
     for row in rows:
+        cells = row.cell_len
+        if cells <= width and "\n" not in row.plain:  # most rows: one line, no wrapping
+            segments = _flat(row, console) or list(row.render(console, end=""))
+            if cells < width:
+                segments.append(Segment(" " * (width - cells)))
+            lines.append(compact(segments))
+            continue
+        options = options or console.options.update_width(width)
         for line in console.render_lines(row, options, pad=True):
             lines.append(compact(line))
     return lines
+
+
+def _flat(row: Text, console: Console) -> list[Segment] | None:
+    """The segments of a row whose spans do not overlap (most rows: labels, bars, values,
+    heat strips), without rich's general span sweep; None for any other row."""
+    plain, base = row.plain, row.style
+    if base or row.end not in ("", "\n"):
+        return None
+    get_style = console.get_style
+    segments, at = [], 0
+    for start, end, style in row.spans:
+        if start < at:
+            return None  # an overlapping span (a cursor stylized over a label)
+        if start > at:
+            segments.append(Segment(plain[at:start], _PLAIN))
+        if end > start:
+            segments.append(Segment(plain[start:end], get_style(style)
+                                    if isinstance(style, str) else style))
+        at = max(at, end)
+    if at < len(plain):
+        segments.append(Segment(plain[at:], _PLAIN))
+    return segments
+
+
+_PLAIN = Style()  # what rich gives text outside every span
 
 
 @lru_cache(maxsize=1024)

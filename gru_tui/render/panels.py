@@ -114,12 +114,12 @@ def header_row(title: str, width: int, colours: Mapping[str, str], *, focused: b
                detail: str = "", labels: Sequence[tuple[int, str]] = (), rule: bool = True
                ) -> Text:
     """A panel's first row: "─ GRU  reset before ─── unit 1 ─── unit 2 ──", the title bold,
-    each label centred on its cell position; drawn in the focus colour when focused. Without
-    `rule`, spaces instead of the line."""
+    each label centred on its cell position; drawn in the focus colour when focused. The
+    detail gives way to the first label. Without `rule`, spaces instead of the line."""
     line_style = colours["rule.focus" if focused else "rule"]
     fill = "─" if rule else " "
     if labels and len(title) + len(detail) + 6 > labels[0][0] - len(labels[0][1]) // 2:
-        detail = ""  # the first column's label comes first
+        detail = ""
     text = Text(fill + " " if rule else " ", style=line_style)
     text.append(title, style="bold")
     if detail:
@@ -259,15 +259,13 @@ def model_header(explorer: Explorer, model: str, width: int, mode: str,
                  rule: bool = True, title: str | None = None, detail: bool = True,
                  hint: str = "") -> Text:
     """A model panel's header row: its title (default: its name), with `detail` the GRU's
-    conventions, a `hint`, and inline the unit columns' labels ("unit 1" … where they fit,
-    else the numbers; the selected unit marked ▸)."""
+    conventions, inline the unit columns' labels ("unit 1" … where they fit, else the
+    numbers; the selected unit marked ▸); a `hint` follows the title."""
     ex = explorer
-    words = []
+    words = ""
     if detail and model == "gru" and model in ex.traces:
         cell = ex.traces["gru"].cell
-        words.append(f"reset {cell.reset} · z {cell.z_weights}")
-    if hint:
-        words.append(hint)
+        words = f"reset {cell.reset} · z {cell.z_weights}"
     labels: list[tuple[int, str]] = []
     if mode == "inline":
         centres = slot_centres(width, name_width, ex.hidden_size)
@@ -275,8 +273,11 @@ def model_header(explorer: Explorer, model: str, width: int, mode: str,
         for k, centre in enumerate(centres):
             label = f"unit {k + 1}" if cell >= 10 else str(k + 1)
             labels.append((centre, f"▸{label}" if k == ex.unit else label))
-    return header_row(MODEL_TITLES[model] if title is None else title, width, colours,
-                      focused=focused, detail="  ".join(words), labels=labels, rule=rule)
+    title = MODEL_TITLES[model] if title is None else title
+    if hint:
+        title = f"{title} · {hint}" if title else hint
+    return header_row(title, width, colours, focused=focused, detail=words, labels=labels,
+                      rule=rule)
 
 
 # -- heights, for the layout planner ------------------------------------------------------------

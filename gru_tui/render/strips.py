@@ -1,5 +1,6 @@
-"""Heat strips: one cell per hidden unit, its colour and its block height both from the value,
-for vectors too long for a bar per unit."""
+"""Heat strips, for vectors too long for a bar per unit: one cell per unit, its block's height
+the value, its colour the gate's or the value's sign; and the colours of the timeline and the
+memory panel, which fade from neutral to full with the value."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from rich.text import Span, Text
 from gru_tui.render.bars import SPARKS
 from gru_tui.render.theme import palette
 
-HEAT_STEPS = 8  # colour levels on each side of zero
+HEAT_STEPS = 4  # colour levels on each side of zero
 
 
 def strip_window(count: int, cells: int, selected: int) -> tuple[int, int]:
@@ -29,37 +30,26 @@ def strip_window(count: int, cells: int, selected: int) -> tuple[int, int]:
 def strip_text(values: np.ndarray, scale: str, limit: float, selected: int | None,
                start: int, stop: int, dark: bool = True, colour: str | None = None,
                colours: Mapping[str, str] | None = None) -> Text:
-    """A heat strip of units start..stop−1: one cell per unit, coloured and shaped by value.
-
-    Gates fade from neutral to `colour` (default: the palette's gate colour), other vectors to
-    the sign colours; one style per run of equal cells.
-    """
+    """A heat strip of units start..stop−1: one cell per unit, its block's height the value
+    (a gate's 0..1, any other value's −limit..limit), its colour a gate's `colour` (default:
+    the palette's gate colour) or the value's sign; the selected unit in reverse. One style
+    per run of cells of one colour: a strip of hundreds of units costs a few runs."""
     colours = colours or palette(dark)
     shown = np.asarray(values[start:stop], dtype=float)
     if not len(shown):
         return Text("")
     low, high = (0.0, 1.0) if scale == "gate" else (-limit, limit)
-    glyphs = "".join(SPARKS[k] for k in _spark_indices(shown, low, high))
+    glyphs = "".join(map(SPARKS.__getitem__, _spark_indices(shown, low, high).tolist()))
     if scale == "gate":
-        strength = shown
-        targets = np.zeros(len(shown), dtype=int)  # one target: the gate's colour
-        hues = (colour or colours["gate"],)
+        keys, hues = np.zeros(len(shown), dtype=int), (colour or colours["gate"],)
     else:
-        strength = np.abs(shown) / limit if limit > 0 else np.zeros_like(shown)
-        targets = (shown < 0).astype(int)
-        hues = (colours["positive"], colours["negative"])
-    levels = _levels(strength)
-    keys = targets * (HEAT_STEPS + 1) + levels
+        keys, hues = (shown < 0).astype(int), (colours["positive"], colours["negative"])
+    marked = keys.copy()
     if selected is not None and start <= selected < stop:
-        keys[selected - start] = -1 - keys[selected - start]  # a run of its own
-    edges = np.flatnonzero(np.diff(keys)) + 1
-    bounds = [0, *edges.tolist(), len(shown)]
-    spans = []
-    for a, b in itertools.pairwise(bounds):
-        level, target = int(levels[a]), int(targets[a])
-        reverse = selected is not None and a + start == selected
-        spans.append(Span(a, b, _heat_style(_blend(colours["neutral"], hues[target], level),
-                                            reverse)))
+        marked[selected - start] = -1  # a run of its own
+    bounds = [0, *(np.flatnonzero(np.diff(marked)) + 1).tolist(), len(shown)]
+    spans = [Span(a, b, _heat_style(hues[keys[a]], marked[a] < 0))
+             for a, b in itertools.pairwise(bounds)]
     return Text(glyphs, spans=spans)
 
 
@@ -67,13 +57,13 @@ def _spark_indices(values: np.ndarray, low: float, high: float) -> np.ndarray:
     """spark()'s glyph index for every value, at once."""
     if high <= low:
         return np.zeros(len(values), dtype=int)
-    fraction = np.clip((np.nan_to_num(values, nan=low) - low) / (high - low), 0.0, 1.0)
+    fraction = np.clip((values - low) / (high - low), 0.0, 1.0)  # the engine's are finite
     return np.minimum((fraction * len(SPARKS)).astype(int), len(SPARKS) - 1)
 
 
 def _levels(strength: np.ndarray) -> np.ndarray:
     """Colour levels 0..HEAT_STEPS: the strength lifted (small values stay visible)."""
-    return np.rint(np.clip(np.nan_to_num(strength), 0.0, 1.0) ** 0.7 * HEAT_STEPS).astype(int)
+    return np.rint(np.clip(strength, 0.0, 1.0) ** 0.7 * HEAT_STEPS).astype(int)
 
 
 @lru_cache(maxsize=512)

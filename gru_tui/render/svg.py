@@ -27,7 +27,7 @@ BLOCKS: dict[str, tuple[float, float, float, float]] = {
 
 _FONT_FACE = re.compile(r"\s*@font-face \{[^}]*\}")
 _FAMILY = re.compile(r"font-family: Fira Code, monospace;")
-_CLASS_FILL = re.compile(r"\.(terminal-\d+-r\d+) \{ fill: (#[0-9a-fA-F]{6})")
+_CLASS_FILL = re.compile(r"\.([\w-]+-r\d+) \{ fill: (#[0-9a-fA-F]{6})")
 _TEXT = re.compile(r'<text class="(?P<cls>[\w-]+)" x="(?P<x>[\d.]+)" y="(?P<y>[\d.]+)" '
                    r'textLength="(?P<length>[\d.]+)" '
                    r'clip-path="url\(#(?P<id>[\w-]+)-line-(?P<line>\d+)\)">(?P<text>[^<]*)</text>')

@@ -805,10 +805,11 @@ async def test_play_advances_pauses_and_stops_at_the_end():
         assert app.explorer.t == stopped
         for _ in range(4):
             await pilot.press("greater_than_sign")
+        app.edit(app.explorer.load_preset, "remember")  # 60 steps: 4 s at 16/s
         await pilot.press("space")
         assert "▶ 16/s" in status(app)
-        await until(pilot, lambda: app.explorer.t == 7 and "▶" not in status(app))
-        assert "t = 8 / 8" in status(app)  # it stops by itself on the last step
+        await until(pilot, lambda: app.explorer.t == 59 and "▶" not in status(app))
+        assert "t = 60 / 60" in status(app)  # it stops by itself on the last step
         assert_panels_show_the_engine(app)
 
 

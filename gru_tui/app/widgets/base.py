@@ -44,6 +44,9 @@ class View(Widget):
     plan: reactive[Plan] = reactive(Plan(small=False), repaint=False)  # the layout's plan
 
     WATCHED = ("t", "unit", "selection", "runs", "shown", "plan")
+    # Repainted in the frame that answers a key (the step counter, the timeline's cursor);
+    # the others in the frame after it, so that the answer starts as soon as possible.
+    EAGER = False
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -82,14 +85,19 @@ class View(Widget):
         return text_lines(self.rows(width), width, self.app.console)
 
     def _ensure_lines(self, width: int) -> None:
-        if width != self._drawn_width or self.rich_style != self._drawn_style:
-            self._set_lines(self._make_lines(width), width)
+        """Lines for `width`, made now if the last ones were for another width (a resize)
+        or were given up (hidden, or new colours: see _repaint_changes)."""
+        if width != self._drawn_width:
+            self._set_lines(self._make_lines(width), width, self.rich_style)
 
-    def _set_lines(self, lines: list[list[Segment]], width: int) -> None:
-        """Keep the lines, and as Strips in the widget's colours (its text and background)."""
-        style = self.rich_style
+    def _set_lines(self, lines: list[list[Segment]], width: int, style: Style,
+                   keep: frozenset[int] = frozenset()) -> None:
+        """Keep the lines, and as Strips in the widget's colours (its text and background);
+        the Strips of the lines in `keep` are the same as before."""
+        old = self._strips
+        self._strips = [old[y] if y in keep else Strip(line, width).apply_style(style)
+                        for y, line in enumerate(lines)]
         self._lines, self._drawn_width, self._drawn_style = lines, width, style
-        self._strips = [Strip(line, width).apply_style(style) for line in lines]
 
     def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
         self._ensure_lines(width)
@@ -103,26 +111,35 @@ class View(Widget):
 
     def redraw(self, *_) -> None:
         """Something the widget shows changed: make its lines again once this message is
-        handled, and repaint those that differ."""
+        handled (EAGER), or once the screen has shown what the others repainted, and
+        repaint those that differ."""
         if not self._pending:
             self._pending = True
-            self.call_next(self._repaint_changes)
+            if self.EAGER:
+                self.call_next(self._repaint_changes)
+            else:
+                self.call_after_refresh(self._repaint_changes)
 
     def _repaint_changes(self) -> None:
         self._pending = False
         width = self.size.width
-        if (not self.is_mounted or width <= 0 or self._drawn_width != width
-                or self._drawn_style != self.rich_style):
+        if not self.is_mounted or width <= 0 or not self.display:
+            self._drawn_width = -1  # hidden: made when Textual asks, once it is shown
+            return
+        style = self.rich_style
+        if self._drawn_width != width or self._drawn_style != style:
             self._drawn_width = -1  # made again when Textual asks, at its width and colours
             self.refresh(layout=True)
             return
         old, new = self._lines, self._make_lines(width)
-        self._set_lines(new, width)
         if len(old) != len(new):
+            self._set_lines(new, width, style)
             self.refresh(layout=True)
             return
-        changed = [Region(0, y, width - _common_tail(a, b), 1)
-                   for y, (a, b) in enumerate(zip(old, new, strict=True)) if a != b]
+        same = frozenset(y for y, (a, b) in enumerate(zip(old, new, strict=True)) if a == b)
+        self._set_lines(new, width, style, keep=same)
+        changed = [Region(0, y, width - _common_tail(old[y], new[y]), 1)
+                   for y in range(len(new)) if y not in same]
         if changed:
             self.refresh(*changed)
 

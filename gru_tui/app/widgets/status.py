@@ -14,6 +14,7 @@ class StatusBar(View):
     what does not fit the width is shortened or left out, never the weights' source."""
 
     playing: reactive[str] = reactive("", repaint=False)
+    EAGER = True  # the step counter answers a key first
 
     WATCHED = (*View.WATCHED, "playing")
 

@@ -10,6 +10,8 @@ from gru_tui.render.timeline import timeline_rows
 
 
 class Timeline(View):
+    EAGER = True  # its cursor moves with the step counter
+
     def rows(self, width: int) -> list[Text]:
         return timeline_rows(self.explorer, width, gates=self.plan.timeline_gates,
                              colours=self.colours, rows=self.plan.timeline_rows)
