@@ -279,8 +279,7 @@ def keys(cols: int, rows: int, hidden: int, presses: int, memory: bool = False,
             firsts.append(first * 1000)
             lasts.append(last * 1000)
             sizes.append(size + extra)
-            # a repaint stops at the last changed cell: " t = 2" is enough of the counter
-            if (b"t = 2" if right else b"t = 1") not in app.output[mark:]:
+            if (b"t = 2 /" if right else b"t = 1 /") not in app.output[mark:]:
                 unseen += 1  # the step counter did not change: the key was not applied
         cpu_after = app.cpu_seconds()
     cpu = None if cpu_before is None or cpu_after is None else \

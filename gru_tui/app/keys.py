@@ -53,7 +53,7 @@ KEYS: tuple[Key, ...] = (
     Key("p", "presets", "Choose a preset sequence", "Sequence", "p"),
     Key("s", "reseed", "New random weights (next seed)", "Model", "s"),
     Key("l", "load", "Load weights: a file, an example or random", "Model", "l"),
-    Key("b", "toggle_reset", "GRU reset before / after U_n", "Model", "b"),
+    Key("b", "toggle_reset", "GRU reset gate before / after U_Ĥ", "Model", "b"),
     Key("z", "toggle_z", "GRU z weights old / new state", "Model", "z"),
     Key("o", "offsets", "Bias offsets and U scale", "Model", "o"),
     Key("k", "keep_gates", "Keep gates open (GRU z, LSTM f) / as the weights say", "Model", "k"),

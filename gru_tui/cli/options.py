@@ -71,7 +71,7 @@ class RunOptions:
     seed: Annotated[int | None, typer.Option(
         "--seed", "-s", help="Seed of the random weights. \\[default: 0]")] = None
     gru_reset: Annotated[Reset | None, typer.Option(
-        "--gru-reset", help="GRU reset gate before U_n (Cho, Keras reset_after=False) or after "
+        "--gru-reset", help="GRU reset gate before U_Ĥ (Cho, Keras reset_after=False) or after "
         "(PyTorch, cuDNN). \\[default: before]")] = None
     z_weights: Annotated[ZWeights | None, typer.Option(
         "--z-weights", help="GRU update gate weights the old state (Cho, PyTorch, Keras) or "

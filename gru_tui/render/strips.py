@@ -16,7 +16,8 @@ from rich.text import Span, Text
 from gru_tui.render.bars import SPARKS
 from gru_tui.render.theme import palette
 
-HEAT_STEPS = 4  # colour levels on each side of zero
+HEAT_STEPS = 4  # colour levels on each side of zero (the timeline, the memory panel)
+NEAR_ZERO = 0.05  # of a strip's range: a value drawn in neither sign's colour
 
 
 def strip_window(count: int, cells: int, selected: int) -> tuple[int, int]:
@@ -32,8 +33,9 @@ def strip_text(values: np.ndarray, scale: str, limit: float, selected: int | Non
                colours: Mapping[str, str] | None = None) -> Text:
     """A heat strip of units start..stop−1: one cell per unit, its block's height the value
     (a gate's 0..1, any other value's −limit..limit), its colour a gate's `colour` (default:
-    the palette's gate colour) or the value's sign; the selected unit in reverse. One style
-    per run of cells of one colour: a strip of hundreds of units costs a few runs."""
+    the palette's gate colour) or the value's sign (neutral near zero); the selected unit in
+    reverse. One style per run of cells of one colour: a strip of hundreds of units costs a
+    few runs."""
     colours = colours or palette(dark)
     shown = np.asarray(values[start:stop], dtype=float)
     if not len(shown):
@@ -42,8 +44,9 @@ def strip_text(values: np.ndarray, scale: str, limit: float, selected: int | Non
     glyphs = "".join(map(SPARKS.__getitem__, _spark_indices(shown, low, high).tolist()))
     if scale == "gate":
         keys, hues = np.zeros(len(shown), dtype=int), (colour or colours["gate"],)
-    else:
-        keys, hues = (shown < 0).astype(int), (colours["positive"], colours["negative"])
+    else:  # near zero, neither sign's colour
+        keys = np.where(np.abs(shown) < NEAR_ZERO * limit, 2, (shown < 0).astype(int))
+        hues = (colours["positive"], colours["negative"], colours["neutral"])
     marked = keys.copy()
     if selected is not None and start <= selected < stop:
         marked[selected - start] = -1  # a run of its own

@@ -3,15 +3,15 @@ the reactives of the main screen it can be bound to, and a renderer that sends o
 changed.
 
 A widget's rows come from gru_tui.render as rich Text; :class:`View` keeps them as lines of
-segments and, after a change, repaints only the lines that differ, and of each only up to its
-last changed cell (Textual's Line API). Stepping rewrites the values, not the whole screen.
+segments (few: spaces join a neighbour's style run, render.lines.compact) and, after a change,
+repaints only the lines that differ, and of each only up to its last changed segment
+(Textual's Line API). Stepping rewrites the values, not the whole screen.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from rich.cells import cell_len
 from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
@@ -145,18 +145,13 @@ class View(Widget):
 
 
 def _common_tail(old: list[Segment], new: list[Segment]) -> int:
-    """Cells at the end of two lines that are the same: a repaint can stop before them."""
+    """Cells of the whole segments at the end of two lines that are the same: a repaint can
+    stop before them (a changed segment is repainted whole: " t = 2 / 8 ", not " t = 2")."""
     cells = 0
     for a, b in zip(reversed(old), reversed(new), strict=False):
-        if a == b:
-            cells += a.cell_length
-            continue
-        if a.style == b.style:  # one run, partly the same: its equal tail still counts
-            for x, y in zip(reversed(a.text), reversed(b.text), strict=False):
-                if x != y:
-                    break
-                cells += cell_len(x)
-        break
+        if a != b:
+            break
+        cells += a.cell_length
     return cells
 
 
