@@ -58,7 +58,7 @@ class GruTuiApp(App[None]):
         self.register_theme(PROJECTOR)
         self._theme_before = ""  # the theme projector mode replaced
         if projector:
-            self.toggle_projector()
+            self.action_projector()
 
     # -- layout ----------------------------------------------------------------------------
 
@@ -293,15 +293,13 @@ class GruTuiApp(App[None]):
             return
         self.notify(f"Saved {path.resolve()}", title="Session")
 
-    def toggle_projector(self) -> None:
-        """Projector mode on or off: its theme, or back to the one it replaced."""
+    def action_projector(self) -> None:
+        """Projector mode on or off: its theme, or back to the one it replaced (the main
+        screen lays itself out again for a new theme)."""
         if self.theme == PROJECTOR_THEME:
             self.theme = self._theme_before or "textual-dark"
         else:
             self._theme_before, self.theme = self.theme, PROJECTOR_THEME
-
-    def action_projector(self) -> None:
-        self.toggle_projector()  # the main screen lays itself out again for the new theme
 
     def action_focus_next(self) -> None:
         if self.screen is self.main and self.main.plan.single:

@@ -141,8 +141,7 @@ def counter_rows(t: int, steps: int) -> list[Text]:
 # -- the memory panel -------------------------------------------------------------------------
 
 
-def fitted(label: str, parts: Sequence[str], width: int,
-           colours: Mapping[str, str]) -> tuple[Text, list[str]]:
+def fitted(label: str, parts: Sequence[str], width: int) -> tuple[Text, list[str]]:
     """A line of a label and the parts that fit within `width` (in order, skipping those that
     would not), and the parts left over."""
     text = _label(label)
@@ -171,14 +170,13 @@ def memory_rows(explorer: Explorer, profiles: Mapping[str, MemoryProfile], width
                 if m in profiles and profiles[m].steps == ex.steps}
     heading = "‖∂h_T/∂x_t‖: how much the last state still depends on x_t"
     if computing or not profiles:
-        title, _ = fitted("Memory", [heading], width, colours)
+        title, _ = fitted("Memory", [heading], width)
         return [title, Text(" " + (computing or "…"), style=colours["text.note"])]
     logs = np.concatenate([p.log10_sensitivity for p in profiles.values()])
     finite = logs[np.isfinite(logs)]
     top = math.ceil(float(finite.max())) if finite.size else 0
     bottom = top - DECADES
-    title, _ = fitted("Memory", [heading, f"log scale 1e{bottom:+03d} … 1e{top:+03d}"], width,
-                      colours)
+    title, _ = fitted("Memory", [heading, f"log scale 1e{bottom:+03d} … 1e{top:+03d}"], width)
     room = max(width - LABEL_WIDTH, 1)
     start, stop, cells = timeline_window(ex.steps, ex.t, room)
     rows = [title]
@@ -199,9 +197,9 @@ def memory_rows(explorer: Explorer, profiles: Mapping[str, MemoryProfile], width
             forget.append(f"LSTM forget path ‖∂C_t/∂C_t-1‖ {profile.cell_jacobian[ex.t]:.2f}")
     H = ex.hidden_size
     identity = f"unchanged: the identity's norm √{H} = {math.sqrt(H):.2f}"
-    rows.append(fitted(f"at t = {ex.t + 1}", ["  ·  ".join(at)], width, colours)[0])
+    rows.append(fitted(f"at t = {ex.t + 1}", ["  ·  ".join(at)], width)[0])
     step, left = fitted("one step", ["‖∂h_t/∂h_t-1‖ " + "  ·  ".join(passes), identity],
-                        width, colours)
+                        width)
     rows.append(step)
-    rows.append(fitted("", [*left, *forget, "k keep gates · u/U scale U"], width, colours)[0])
+    rows.append(fitted("", [*left, *forget, "k keep gates · u/U scale U"], width)[0])
     return rows

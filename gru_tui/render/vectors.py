@@ -185,11 +185,3 @@ def vector_rows(info: VectorInfo, values: np.ndarray, mode: str, width: int, *,
         row.truncate(width)
         rows.append(row)
     return rows
-
-
-def rows_needed(mode: str, units: int, vectors: int, notes: bool = False,
-                bar_rows: int = 1) -> int:
-    """Rows a panel's vectors take (without borders, header and role line); a note is
-    counted as two rows, as it may wrap."""
-    per_vector = (units * bar_rows if mode == "bars" else bar_rows if mode == "inline" else 1)
-    return (per_vector + (2 if notes else 0)) * vectors

@@ -36,3 +36,31 @@ def test_spaces_that_show_stay_as_they_are():
     assert cells(out) == cells(line)
     assert out[1:3] == [Segment("  ", REVERSED), Segment(" ", Style(bgcolor="red"))]
     assert out[-1] == Segment("  0.5", VALUE)  # the plain spaces took the next style
+
+
+def test_rows_become_the_segments_rich_renders():
+    """text_lines takes a short cut for rows whose spans do not overlap: every kind of row
+    the panels draw comes out as rich's own rendering of it, compacted and padded."""
+    import io
+
+    from rich.console import Console
+
+    from gru_tui.core.explorer import Explorer
+    from gru_tui.core.scenario import Scenario
+    from gru_tui.render.lines import text_lines
+    from gru_tui.render.panels import input_rows, model_rows, status_line
+    from gru_tui.render.timeline import timeline_rows
+
+    console = Console(width=300, file=io.StringIO(), color_system="truecolor")
+    small, wide = Explorer(), Explorer(Scenario(hidden=64))
+    rows = [*model_rows(small, "gru", 78, "inline", focused=True, cursor=(1, 2)),
+            *model_rows(small, "lstm", 100, "bars", notes=True),
+            *model_rows(wide, "lstm", 73, "strips", strip_rows=3, focused=True),
+            *input_rows(small, 78, "inline", focused=True), *timeline_rows(small, 80, rows=2),
+            status_line(small, "2/s", width=80)]
+    for row in rows:
+        if row.cell_len > 120:
+            continue  # wrapped: rich's own path
+        (line,) = text_lines([row], 120, console)
+        expected = compact([*row.render(console, end=""), Segment(" " * (120 - row.cell_len))])
+        assert line == expected, row.plain
