@@ -1,4 +1,5 @@
-"""Export the README's screenshots from the real app (App.save_screenshot under run_test).
+"""Export the README's screenshots from the real app, as ctrl+s saves them (offline SVGs:
+local fonts, bars as rectangles), under run_test.
 
     python screenshots/export.py            # writes screenshots/*.svg
 
@@ -23,20 +24,24 @@ HERE = Path(__file__).resolve().parent
 
 
 async def shoot(name: str, size: tuple[int, int], keys: Sequence[str] = (),
-                scenario: Scenario | None = None) -> Path:
-    app = GruTuiApp(scenario)
+                scenario: Scenario | None = None, projector: bool = False) -> Path:
+    app = GruTuiApp(scenario, projector=projector)
     async with app.run_test(size=size) as pilot:
         await pilot.pause()
         for key in keys:
             await pilot.press(key)
         await pilot.pause()
-        path = app.save_screenshot(filename=f"{name}.svg", path=str(HERE))
-    return Path(path)
+        path = HERE / f"{name}.svg"
+        path.write_text(app.screenshot_svg(), encoding="utf-8")
+    return path
 
 
 SHOTS = (
     ("main-80x24", (80, 24), ()),
     ("main-wide", (160, 48), ("right", "right")),
+    ("main-200x60", (200, 60), ("right", "right")),
+    ("projector-100x30", (100, 30), ("right",), None, True),
+    ("projector-120x36", (120, 36), ("right", "right"), None, True),
     ("worked-example", (160, 48), ("right", "w")),
     ("help", (100, 40), ("question_mark",)),
     ("diagram-wide", (200, 60), ("right", "right", "d")),
@@ -71,8 +76,8 @@ def lab_mid_run() -> Lab:
 async def main() -> None:
     os.environ.pop("NO_COLOR", None)
     os.environ.pop("TEXTUAL_THEME", None)
-    for name, size, keys, *scenario in SHOTS:
-        path = await shoot(name, size, keys, *scenario)
+    for name, size, keys, *options in SHOTS:
+        path = await shoot(name, size, keys, *options)
         print(path.relative_to(HERE.parent))
     path = await shoot_lab("lab", (160, 48), lab_mid_run())
     print(path.relative_to(HERE.parent))

@@ -37,12 +37,14 @@ from gru_tui.app.screens import (
     ValueScreen,
     WorkedScreen,
 )
-from gru_tui.app.widgets import MemoryPanel, ModelPanel, Panel, StatusBar
+from gru_tui.app.themes import PROJECTOR, PROJECTOR_THEME
+from gru_tui.app.widgets import MemoryPanel, ModelPanel, StatusBar
 from gru_tui.core.explorer import TARGET_TITLES, Explorer
 from gru_tui.core.lesson import lesson_state
 from gru_tui.core.scenario import Scenario
 from gru_tui.core.session import save_session, session_text
 from gru_tui.errors import InputError, escaped
+from gru_tui.render.svg import offline_svg
 
 if TYPE_CHECKING:
     from gru_tui.core.lab import Lab
@@ -60,6 +62,16 @@ SERVED_SESSION_TOO_LONG = ("Not saved on the teacher's machine, and too long for
                            f"clipboard (over {MAX_CLIPBOARD_CHARS:,} characters).")
 
 
+def saved_path(kind: str, suffix: str, folder: Path = Path()) -> Path:
+    """gru-tui-<kind>-<yyyymmdd>-<hhmmss><suffix> in `folder`: one style for every file the
+    app saves (screenshots, sessions); a second one within the same second gets -2, -3, …"""
+    stem = f"gru-tui-{kind}-{time.strftime('%Y%m%d-%H%M%S')}"
+    path, copy = folder / f"{stem}{suffix}", 2
+    while path.exists():
+        path, copy = folder / f"{stem}-{copy}{suffix}", copy + 1
+    return path
+
+
 class GruTuiApp(App[None]):
     """Step through a GRU, an LSTM and a simple RNN, edit inputs, see every gate. With a
     `lab`, the training lab's screen opens first, over the main screen (`gru-tui lab`)."""
@@ -71,12 +83,14 @@ class GruTuiApp(App[None]):
     def __init__(self, scenario: Scenario | None = None, *, t: int = 0, unit: int = 0,
                  visible: tuple[str, ...] = (), lab: Lab | None = None,
                  teach: Teaching | None = None, follow: LiveFeed | ReplayFeed | None = None,
-                 served: bool = False, weights_dir: Path | None = None, **kwargs) -> None:
+                 served: bool = False, weights_dir: Path | None = None,
+                 projector: bool = False, **kwargs) -> None:
         """`lab`: open the training lab first (gru-tui lab); `teach`: where this app, the
         teacher's, sends its state; `follow`: the feed of the teacher's (or a recording's)
         states this app follows (SPEC §13); `served`: the app runs for a student on the
         teacher's machine (`gru-tui serve`), which it never writes on, and where `l` reads
-        only the shipped examples and the files under `weights_dir`."""
+        only the shipped examples and the files under `weights_dir`; `projector`: start in
+        projector mode (P)."""
         super().__init__(**kwargs)
         self.explorer = Explorer(scenario or Scenario(), t=t, unit=unit, visible=visible)
         self.served = served
@@ -88,6 +102,10 @@ class GruTuiApp(App[None]):
         self.follower: Follower | None = None
         self._lesson = (teach, follow)
         self._noticed = 0.0
+        self.register_theme(PROJECTOR)
+        self._theme_before = ""  # the theme projector mode replaced
+        if projector:
+            self.action_projector()
 
     # -- layout ----------------------------------------------------------------------------
 
@@ -220,13 +238,8 @@ class GruTuiApp(App[None]):
 
     def action_type_value(self) -> None:
         ex = self.explorer
-        where = f"{TARGET_TITLES[ex.target]}[{ex.component + 1}]"
-
-        def done(text: str | None) -> None:
-            if text is not None:
-                self.edit(ex.set_value, text)
-
-        self.push_screen(ValueScreen(where, ex.value), done)
+        self.push_screen(ValueScreen(f"{TARGET_TITLES[ex.target]}[{ex.component + 1}]",
+                                     ex.value))  # it sets the value through edit()
 
     def action_insert_step(self) -> None:
         self.edit(self.explorer.insert_step)
@@ -283,7 +296,7 @@ class GruTuiApp(App[None]):
         self.stop_playing()
         self.explorer = explorer
         for panel in self.main.query(ModelPanel):
-            panel.row = 0  # H may have changed
+            panel.vector = 0  # H may have changed
         self.main.show_models()
         self.changed()
 
@@ -336,12 +349,26 @@ class GruTuiApp(App[None]):
     # nothing is written at all: the server's disk is neither the student's nor a place for a
     # whole class's files.
 
+    def screenshot_svg(self) -> str:
+        """The screen as an SVG that renders the same offline (render.svg)."""
+        return offline_svg(self.export_screenshot())
+
     def action_screenshot(self) -> None:
-        if self.is_web or self.served:
-            self.deliver_screenshot()
+        if self.served and not self.is_web:
+            self.notify(SERVED_SCREENSHOT, title="Screenshot", timeout=10)
             return
-        path = Path(self.save_screenshot()).resolve()
-        self.notify(f"Saved {path}", title="Screenshot")
+        svg, path = self.screenshot_svg(), saved_path("screenshot", ".svg")
+        if self.is_web:
+            self.deliver_text(io.StringIO(svg), save_filename=path.name, open_method="browser",
+                              mime_type="image/svg+xml")  # a new tab, to see or save
+            self.notify("Opened in a new browser tab", title="Screenshot")
+            return
+        try:
+            path.write_text(svg, encoding="utf-8")
+        except OSError as error:
+            self.notify(f"Could not write {path}: {error.strerror}", severity="error")
+            return
+        self.notify(f"Saved {path.resolve()}", title="Screenshot")
 
     def deliver_screenshot(self, filename: str | None = None, path: str | None = None,
                            time_format: str | None = None) -> str | None:
@@ -356,7 +383,7 @@ class GruTuiApp(App[None]):
         return key
 
     def action_save_session(self) -> None:
-        path = Path(f"gru-tui-session-{time.strftime('%Y%m%d-%H%M%S')}.json")
+        path = saved_path("session", ".json")
         if self.is_web or self.served:
             try:
                 text = session_text(self.explorer)
@@ -462,6 +489,7 @@ class GruTuiApp(App[None]):
         for role in (self.teacher, self.follower):
             if role is not None:
                 role.stop()
+
     def _copy_session(self, text: str) -> None:
         """A served session over SSH: to the student's clipboard (OSC 52), not to a file."""
         if len(text) > MAX_CLIPBOARD_CHARS:
@@ -469,6 +497,25 @@ class GruTuiApp(App[None]):
             return
         self.copy_to_clipboard(text)
         self.notify(SERVED_SESSION, title="Session", timeout=10)
+    def action_projector(self) -> None:
+        """Projector mode on or off: its theme, or back to the one it replaced (the main
+        screen lays itself out again for a new theme)."""
+        if self.theme == PROJECTOR_THEME:
+            self.theme = self._theme_before or "textual-dark"
+        else:
+            self._theme_before, self.theme = self.theme, PROJECTOR_THEME
+
+    def action_focus_next(self) -> None:
+        if self.screen is self.main and self.main.plan.single:
+            self.main.next_panel(1)  # one model at a time: tab shows the next one
+        else:
+            super().action_focus_next()
+
+    def action_focus_previous(self) -> None:
+        if self.screen is self.main and self.main.plan.single:
+            self.main.next_panel(-1)
+        else:
+            super().action_focus_previous()
 
     def get_system_commands(self, screen: Screen):
         """The command palette: the actions of the key registry that work on `screen`, plus
@@ -485,7 +532,3 @@ class GruTuiApp(App[None]):
             await self.run_action(action)
 
         return run
-
-    def on_descendant_focus(self) -> None:
-        for panel in self.main.query(Panel):
-            panel.refresh()

@@ -76,7 +76,7 @@ class RunOptions:
     seed: Annotated[int | None, typer.Option(
         "--seed", "-s", help="Seed of the random weights. \\[default: 0]")] = None
     gru_reset: Annotated[Reset | None, typer.Option(
-        "--gru-reset", help="GRU reset gate before U_n (Cho, Keras reset_after=False) or after "
+        "--gru-reset", help="GRU reset gate before U_Ĥ (Cho, Keras reset_after=False) or after "
         "(PyTorch, cuDNN). \\[default: before]")] = None
     z_weights: Annotated[ZWeights | None, typer.Option(
         "--z-weights", help="GRU update gate weights the old state (Cho, PyTorch, Keras) or "
@@ -114,6 +114,14 @@ class RunOptions:
         "--record", metavar="FILE.jsonl", help="Record the lesson in the app: every change "
         "with its time, and the markers dropped with M, as JSON Lines; play it back with "
         "gru-tui replay FILE.jsonl.")] = None
+    projector: Annotated[bool, typer.Option(
+        "--projector", help="For a projected screen: black on white, bars two rows tall, "
+        "names in words, a large step counter, one model at a time below 110 columns (P in "
+        "the app). step prints its bars two rows tall in colours for a light background.")
+    ] = False
+
+    # how the run is shown, not what runs: a session file does not fix these
+    SHOWN_ONLY: typing.ClassVar[tuple[str, ...]] = ("--record", "--projector")
 
     def given(self) -> list[str]:
         """The flags given, in declaration order."""
@@ -125,7 +133,8 @@ class RunOptions:
         scenario of the other options."""
         if self.session is None:
             return None, self.scenario()
-        others = [flag for flag in self.given() if flag not in ("--session", "--record")]
+        others = [flag for flag in self.given()
+                  if flag != "--session" and flag not in self.SHOWN_ONLY]
         if others:
             raise InputError(f"--session sets the whole run; drop {', '.join(others)}")
         from gru_tui.core.session import load_session

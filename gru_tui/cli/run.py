@@ -68,7 +68,7 @@ def open_app(
     if not app_can_run():
         if options.record is not None:
             raise InputError("--record records the app: run gru-tui in a terminal")
-        print_steps(scenario)
+        print_steps(scenario, projector=options.projector)
         return
     from gru_tui.app.app import GruTuiApp
     from gru_tui.app.lesson import LiveFeed, Teaching
@@ -89,7 +89,7 @@ def open_app(
     GruTuiApp(scenario, teach=teach, follow=follow,
               served=served or served_weights_dir is not None,
               weights_dir=Path(served_weights_dir) if served_weights_dir else None,
-              **shown).run()
+              projector=options.projector, **shown).run()
 
 
 def app_can_run() -> bool:
@@ -119,7 +119,7 @@ def step(
     if json_lines:
         write_json(scenario, gradients)
     else:
-        print_steps(scenario, gradients)
+        print_steps(scenario, gradients, projector=options.projector)
 
 
 def _runs(scenario, gradients: bool):
@@ -153,8 +153,8 @@ def write_json(scenario, gradients: bool = False) -> None:
             out.flush()
 
 
-def print_steps(scenario, gradients: bool = False) -> None:
-    """The run as rich bars on stdout, for a person."""
+def print_steps(scenario, gradients: bool = False, projector: bool = False) -> None:
+    """The run as rich bars on stdout, for a person (for a projector: see --projector)."""
     from rich.console import Console
 
     from gru_tui.render.console import print_run
@@ -165,7 +165,8 @@ def print_steps(scenario, gradients: bool = False) -> None:
     with quiet_on_closed_pipe():
         for offset, traces, memory in runs:
             last = offset + min(t.steps for t in traces.values()) >= total
-            print_run(console, traces, offset, total, explain=last, memory=memory)
+            print_run(console, traces, offset, total, explain=last, memory=memory,
+                      projector=projector)
 
 
 @contextmanager

@@ -20,7 +20,7 @@ from gru_tui.core.presets import SLIDE_C0, SLIDE_H0, SLIDE_X
 from gru_tui.engine import TABLES, random_cell
 from gru_tui.errors import InputError
 from gru_tui.io.layers import Layer
-from gru_tui.io.weights import read_layers
+from gru_tui.io.weights import read_layers, read_metadata
 
 # The seed slides' printed results for their worked example (x_1, h_0, C_0 of SPEC §2). They
 # give no o_t and no GRU candidate: those keep the random weights' values.
@@ -44,6 +44,10 @@ class Example:
 
     def layers(self) -> tuple:
         return self.make() if self.make else tuple(read_layers(self.path))
+
+    def metadata(self) -> dict[str, str]:
+        """What the trained example's file records: its task, inputs, held-out errors."""
+        return {} if self.make else read_metadata(self.path)
 
 
 def example(name: str) -> Example:

@@ -195,12 +195,19 @@ class Explorer:
         self.t = min(self.t, self.steps - 1)
 
     def load_preset(self, name: str, steps: int | None = None) -> None:
-        """Replace the inputs by a preset (h_0 and C_0 stay); the cursor goes to t = 1."""
+        """Replace the inputs by a preset, starting from the states the same preset starts
+        from on the command line (zeros; the slides' on the built-in example; a file's
+        stored ones); the cursor goes to t = 1."""
         if name not in PRESETS:
             raise InputError(f"unknown preset {name!r}")
         preset = dataclasses.replace(self.scenario, inputs=None, preset=name, steps=steps,
-                                     preset_width=self.input_size)
-        self._replace_inputs(preset.inputs_array(), start=0)
+                                     preset_width=self.input_size, h0=None, c0=None)
+        h0, c0 = self._states(preset)
+        inputs = preset.inputs_array()
+        self.edits += 1
+        self.scenario = dataclasses.replace(self.scenario, inputs=inputs, h0=h0, c0=c0)
+        for trace in self.traces.values():
+            trace.update(inputs, h0=h0, c0=c0)
         self.t = 0
         self.preset = name
 

@@ -252,3 +252,18 @@ def _check_npz_sizes(path: Path) -> None:
                     raise InputError(f"{path}: {key} cannot be read ({first_line(error)})"
                                      ) from None
             budget.take(max(math.prod(shape), 0) * dtype.itemsize, f"{key} of shape {shape}")
+def read_metadata(path: Path) -> dict[str, str]:
+    """The free-text metadata a .safetensors file keeps in its header (the examples record
+    their task and held-out errors there); {} for other files."""
+    path = Path(path)
+    size, head = check_file(path)
+    if not (path.suffix.lower() == ".safetensors" or _looks_like_safetensors(head, size)):
+        return {}
+    try:
+        from safetensors import safe_open
+
+        with safe_open(str(path), framework="numpy") as handle:
+            return dict(handle.metadata() or {})
+    except Exception as error:
+        raise InputError(f"{path} is not a readable .safetensors file "
+                         f"({first_line(error)})") from None

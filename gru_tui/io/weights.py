@@ -14,7 +14,7 @@ from pathlib import Path
 from gru_tui.io.keras_layers import read_keras_layers
 from gru_tui.io.layers import Layer, check_file, select_layer
 from gru_tui.io.onnx_layers import read_onnx_layers
-from gru_tui.io.pytorch_layers import read_pytorch_layers
+from gru_tui.io.pytorch_layers import read_metadata, read_pytorch_layers
 
 KERAS_SUFFIXES = (".keras", ".h5", ".hdf5")
 
@@ -39,4 +39,4 @@ def load_layer(path: str | Path, layer: str | int | None = None) -> Layer:
     return select_layer(read_layers(path), layer)
 
 
-__all__ = ["Layer", "load_layer", "read_layers", "select_layer"]
+__all__ = ["Layer", "load_layer", "read_layers", "read_metadata", "select_layer"]

@@ -114,18 +114,22 @@ HALF = 8  # a bar is 2·HALF + 1 cells wide unless told otherwise
 
 
 def bar_text(value: float, scale: str, limit: float = 1.0, styled: bool = True,
-             half: int = HALF, colours: Mapping[str, str] = COLOURS) -> Text:
-    """A rich Text bar, 2·half + 1 cells, for one value on its vector's scale.
+             half: int = HALF, colours: Mapping[str, str] = COLOURS,
+             colour: str | None = None) -> Text:
+    """A rich Text bar, 2·half + 1 cells, for one value on its vector's scale, in `colour`
+    (default: the palette's gate colour, or the value's sign colour). A signed bar's axis is
+    its base, in the bar's colour; grey for a value of zero, which has no bar.
 
     `styled`: the output shows styles (a terminal), so reverse video is available.
     """
     if scale == "gate":
         segments = gate_bar(value, 2 * half + 1)
-        colour = colours["gate"]
+        colour = colour or colours["gate"]
     else:
         segments = signed_bar(value, half, limit, reverse_video=styled)
-        colour = colours["positive" if value >= 0 else "negative"]
-    return Text.assemble(*(_styled(s, colour, colours["axis"]) for s in segments))
+        colour = colour or colours["positive" if value >= 0 else "negative"]
+    axis = colours["axis"] if value == 0 else colour
+    return Text.assemble(*(_styled(s, colour, axis) for s in segments))
 
 
 def _styled(segment: Segment, colour: str, axis: str) -> tuple[str, Style]:

@@ -4,35 +4,28 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-import numpy as np
 from rich.console import Console, Group
 from rich.table import Table
 from rich.text import Text
 
 from gru_tui.engine import MemoryProfile, Trace
-from gru_tui.render.bars import bar_text, nice_limit
+from gru_tui.render.bars import bar_text
 from gru_tui.render.format import format_value
-from gru_tui.render.theme import MODEL_TITLES, VECTORS, role_text
+from gru_tui.render.theme import MODEL_TITLES, VECTORS, palette, role_text, vector_colour
+from gru_tui.render.vectors import scale_limits
 
 UNITS_SHOWN = 8
 
 
-def state_limits(traces: Mapping[str, Trace]) -> dict[str, float]:
-    """One visible range per unbounded vector (inputs, cell states) across the shown run."""
-    limits: dict[str, float] = {}
-    for trace in traces.values():
-        for key in ("x", "c_prev", "c"):
-            if key in trace and trace.steps:
-                top = float(np.max(np.abs(trace[key])))
-                limits[key] = max(limits.get(key, 1.0), nice_limit(top))
-    return limits
-
-
 def render_step(t: int, total: int, traces: Mapping[str, Trace], step: int,
                 limits: Mapping[str, float], styled: bool = True,
-                memory: Mapping[str, MemoryProfile] | None = None) -> Group:
-    """Step `step` (0-based, within the traces) shown as t / total; with `memory` (profiles
-    of the whole run, `step --gradients`), a line of gradient norms under each model."""
+                memory: Mapping[str, MemoryProfile] | None = None,
+                colours: Mapping[str, str] | None = None, bar_rows: int = 1) -> Group:
+    """Step `step` (0-based, within the traces) shown as t / total, every vector on the
+    scale of its kind (`limits`, from scale_limits); with `memory` (profiles of the whole
+    run, `step --gradients`), a line of gradient norms under each model. `bar_rows` draws
+    the bars that many rows tall."""
+    colours = colours or palette()
     parts: list = [Text(f"t = {t} / {total}", style="bold")]
     for model, trace in traces.items():
         cell = trace.cell
@@ -45,14 +38,16 @@ def render_step(t: int, total: int, traces: Mapping[str, Trace], step: int,
             table.add_column(column, no_wrap=True, justify="right" if column == "value" else "left")
         for info in VECTORS[model]:
             values = trace[info.key][step]
-            limit = limits.get(info.key, 1.0) if info.scale == "state" else 1.0
+            limit = limits.get(info.scale, 1.0)
             for unit, value in enumerate(values[:UNITS_SHOWN]):
                 first = unit == 0
+                bar = bar_text(float(value), info.scale, limit, styled, colours=colours,
+                               colour=vector_colour(colours, info, float(value)))
                 table.add_row(
                     Text(info.symbol, style="bold") if first else "",
                     info.name if first else "",
                     str(unit + 1),
-                    bar_text(float(value), info.scale, limit, styled),
+                    Text("\n").join([bar] * bar_rows),
                     format_value(float(value), signed=info.scale != "gate"),
                 )
             if len(values) > UNITS_SHOWN:
@@ -73,13 +68,17 @@ def memory_line(profile: MemoryProfile, step: int, t: int, total: int) -> Text:
 
 
 def print_run(console: Console, traces: Mapping[str, Trace], offset: int, total: int,
-              explain: bool = False, memory: Mapping[str, MemoryProfile] | None = None) -> None:
-    """Every step of one window of a run (with `memory`: the gradient norms of each step)."""
-    limits = state_limits(traces)
+              explain: bool = False, memory: Mapping[str, MemoryProfile] | None = None,
+              projector: bool = False) -> None:
+    """Every step of one window of a run (with `memory`: the gradient norms of each step);
+    for a projector, in its palette with bars two rows tall."""
+    limits = scale_limits(traces)
     steps = min(trace.steps for trace in traces.values())
+    colours = palette(dark=not projector, projector=projector)
     for step in range(steps):
         console.print(render_step(offset + step + 1, total, traces, step, limits,
-                                  styled=console.is_terminal, memory=memory))
+                                  styled=console.is_terminal, memory=memory, colours=colours,
+                                  bar_rows=2 if projector else 1))
         console.print()
     if explain:
         print_legend(console, traces)

@@ -416,7 +416,7 @@ def _lstm(fig: _Figure, trace: Trace, t: int, unit: int, g: dict[str, _Gate],
                     arrow=True)
         for letter, row, col in (("f", BOXES - 2, TAP), ("i", BOXES - 2, IN - 4),
                                  ("o", C + 2, OUT - 4)):
-            term = g[letter].terms[f"p_{letter}⊙c"]
+            term = g[letter].terms["pc"]
             fig.label(row, col - 10, f"p⊙C {_signed(term)}", paint.signed(term))
     fig.inputs(trace, t, BOXES + 5, [F, IN, G, OUT], join=9)
 
@@ -475,14 +475,14 @@ def _gru(fig: _Figure, trace: Trace, t: int, unit: int, g: dict[str, _Gate],
     fig.node(PATH, RESET, "⊙")
     canvas.wire([(BUS, RESET), (PATH + 1, RESET)], paint.bus, arrow=True)
     if cell.reset == "before":  # Ĥ_t sees U_n·(r ⊙ h_t-1)
-        term, product = n.terms["U_n·(r⊙h)"], r.value * h_prev
+        term, product = n.terms["U(r⊙h)"], r.value * h_prev
         fig.label(BUS - 1, RESET + 2, _symbol("gru", "h_prev"), paint.bus)
         canvas.wire([(PATH, RESET + 1), (PATH, DOWN), (PATH + 1, DOWN)], paint.signed(product))
         fig.inline(PATH, RESET, DOWN, _signed(product), paint.signed(product))
         fig.node(PATH + 1, DOWN, "U_n")
         fig.label(BOXES - 1, DOWN - 6, _signed(term), paint.signed(term))
     else:  # Ĥ_t sees r ⊙ (U_n·h_t-1 + b_hn)
-        inner = n.terms["U_n·h"] + n.terms["b_hn"]
+        inner = n.terms["Uh"] + n.terms["b_h"]
         term = r.value * inner
         fig.node(BUS - 1, RESET, "U_n")
         fig.label(BUS - 1, RESET + 3, _signed(inner), paint.signed(inner))

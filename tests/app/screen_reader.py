@@ -15,12 +15,27 @@ SPAN = re.compile(r'<text [^>]*?x="([\d.]+)"[^>]*?'
                   r'clip-path="url\(#terminal-\d+-line-(\d+)\)">([^<]*)</text>')
 
 
+def svg_lines(svg: str, width: int, height: int = 0) -> list[str]:
+    """The text of an SVG screenshot (rich's export, or one the app saved), line by line."""
+    return ["".join(row).rstrip() for row in _grid(svg, width, height)]
+
+
 def screen_lines(app: App, widget: Widget | None = None,
                  content: bool = False) -> list[str]:
     """The terminal's text, line by line; only `widget`'s cells when given (its content
     region, inside border and padding, when `content`)."""
     width, height = app.size
-    spans = SPAN.findall(app.export_screenshot())
+    grid = _grid(app.export_screenshot(), width, height)
+    if widget is None:
+        return ["".join(row).rstrip() for row in grid]
+    region = widget.content_region if content else widget.region
+    return ["".join(grid[y][region.x:region.right]).rstrip()
+            for y in range(region.y, min(region.bottom, len(grid)))]
+
+
+def _grid(svg: str, width: int, height: int) -> list[list[str]]:
+    """The SVG's text spans put back on a grid of terminal cells."""
+    spans = SPAN.findall(svg)
     # a screen drawn just before a resize may still be taller than the new size says
     height = max([height, *(int(line) + 1 for _, line, _ in spans)])
     grid = [[" "] * width for _ in range(height)]
@@ -38,11 +53,7 @@ def screen_lines(app: App, widget: Widget | None = None,
                 if col + k < width:
                     row[col + k] = ""
             col += cells
-    if widget is None:
-        return ["".join(row).rstrip() for row in grid]
-    region = widget.content_region if content else widget.region
-    return ["".join(grid[y][region.x:region.right]).rstrip()
-            for y in range(region.y, min(region.bottom, height))]
+    return grid
 
 
 def screen_text(app: App, widget: Widget | None = None, content: bool = False) -> str:

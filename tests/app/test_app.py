@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 from lessons import Server, write_recording
 from lessons import state as lesson_state
-from screen_reader import record_notices, screen_lines, screen_text
+from screen_reader import record_notices, screen_lines, screen_text, svg_lines
 from textual.command import CommandPalette
 from textual.widget import Widget
 from textual.widgets import Input, OptionList
@@ -37,18 +37,29 @@ from gru_tui.app.screens import (
     ValueScreen,
     WorkedScreen,
 )
-from gru_tui.app.widgets import InputPanel, MemoryPanel, ModelPanel, StatusBar, Timeline
+from gru_tui.app.themes import PROJECTOR_THEME
+from gru_tui.app.widgets import (
+    InputPanel,
+    MemoryPanel,
+    ModelPanel,
+    StatusBar,
+    StepCounter,
+    Timeline,
+)
 from gru_tui.core.examples import EXAMPLES
 from gru_tui.core.presets import PRESETS, preset_rows
 from gru_tui.core.recording import RecordingWriter, read_recording
 from gru_tui.core.scenario import Scenario
 from gru_tui.core.session import load_session
+from gru_tui.render.svg import BLOCKS
+from gru_tui.render.vectors import CURSOR
 
 SIZE = (100, 60)  # stacked panels, one row per unit, every value with four decimals
 WIDE = (140, 50)  # side by side, full borders (the GRU's subtitle shows)
 WORKED = (200, 60)  # the worked example of two models, side by side, without scrolling
 TALL = (120, 100)  # the whole help page at once
 SLIDES_STEPS = PRESETS["slides"].steps
+SAVED_NAME = r"gru-tui-KIND-\d{8}-\d{6}"  # every file the app saves: kind, date, time
 
 def status(app: GruTuiApp) -> str:
     return screen_text(app, app.screen.query_one(StatusBar))
@@ -58,36 +69,42 @@ def timeline(app: GruTuiApp) -> str:
     return screen_text(app, app.screen.query_one(Timeline))
 
 
-ROW = re.compile(r"^\s*(?:(\S+)\s+)?(\d+)\s.*\s([+-]?\d+\.\d{4})$")
-HEADER = re.compile(r"^\s*(\S+)\s")
+VALUE = re.compile(r"\s([+-]?\d+\.\d{4})$")
 INLINE_VALUE = re.compile(r"[+-]?\d+\.\d\d(?!\d)")
 
 
 def panel_vectors(app: GruTuiApp, panel: Widget) -> dict[str, list[str]]:
     """A panel read back from the screen: {symbol: the value shown for each unit}.
 
-    Bars mode: a vector's symbol starts its first row, or (with notes) a header line above
-    its rows, and each row ends with the unit's value. Inline mode: one row per vector, the
-    symbol, then every unit's bar and value (two decimals).
+    Bars mode: a vector's symbol starts its first row (or, with notes, a header line above
+    its rows), and each unit's row ends with its value (a bar's second row has none).
+    Inline mode: one row per vector, the symbol and its name, then every unit's bar and
+    value (two decimals).
     """
     vectors: dict[str, list[str]] = {}
     symbol = None
-    inline = app.main.mode == "inline"
+    plan = app.main.plan
+    inline = (plan.inputs_mode if isinstance(panel, InputPanel) else plan.mode) == "inline"
     for line in screen_lines(app, panel, content=True):
+        words = line.split()
+        if words and words[0] in KNOWN_SYMBOLS:
+            symbol = words[0]
         if inline:
-            header = HEADER.match(line)
-            if header and header[1] in KNOWN_SYMBOLS:
-                vectors[header[1]] = INLINE_VALUE.findall(line[header.end():])
+            if words and words[0] in KNOWN_SYMBOLS:
+                vectors[symbol] = INLINE_VALUE.findall(line)
             continue
-        match = ROW.match(line)
-        if match is None:
-            header = HEADER.match(line)
-            if header and header[1] in KNOWN_SYMBOLS:
-                symbol = header[1]
-            continue
-        symbol = match[1] or symbol
-        vectors.setdefault(symbol, []).append(match[3])
+        value = VALUE.search(line)  # on a unit's row, which has the unit's number
+        if value and symbol is not None and any(word.isdigit() for word in words):
+            vectors.setdefault(symbol, []).append(value[1])
     return vectors
+
+
+def timeline_cursor(app: GruTuiApp) -> int:
+    """The step the timeline's axis marks at t (its number drawn in reverse), from 1."""
+    widget = app.screen.query_one(Timeline)
+    axis = widget.rows(widget.size.width)[-1]
+    marked = next(span for span in axis.spans if "reverse" in str(span.style))
+    return int(axis.plain[marked.start:marked.end])
 
 
 SYMBOLS = {  # the seed slides' symbols → record keys
@@ -105,6 +122,16 @@ def shown(values, key: str = "", digits: int = 4) -> list[str]:
     """How the panels write values: gates unsigned, everything else signed."""
     sign = "" if key in GATES else "+"
     return [f"{v:{sign}.{digits}f}" for v in np.asarray(values)]
+
+
+def panels_show_the_engine(app: GruTuiApp) -> bool:
+    """Whether the panels show what the explorer has (for `until`: the panels repaint in the
+    frame after the step counter)."""
+    try:
+        assert_panels_show_the_engine(app)
+    except (AssertionError, KeyError):
+        return False
+    return True
 
 
 def assert_panels_show_the_engine(app: GruTuiApp) -> None:
@@ -157,7 +184,7 @@ async def test_starts_on_the_built_in_example():
         await pilot.pause()
         assert isinstance(app.focused, InputPanel)
         assert f"t = 1 / {SLIDES_STEPS}" in status(app)
-        assert f"t = 1 / {SLIDES_STEPS}" in timeline(app)
+        assert timeline_cursor(app) == 1
         inputs = panel_vectors(app, app.screen.query_one(InputPanel))
         assert inputs["x_t"] == ["+0.5000", "-0.3000", "+0.8000"]
         assert inputs["h_0"] == ["+0.2000", "+0.4000", "-0.1000"]
@@ -241,7 +268,7 @@ async def _step_back(pilot, press):
 async def _step_forward(pilot, press):
     app = pilot.app
     await press()
-    assert app.explorer.t == 1 and "t = 2 / 8" in status(app) and "t = 2 / 8" in timeline(app)
+    assert app.explorer.t == 1 and "t = 2 / 8" in status(app) and timeline_cursor(app) == 2
     assert_panels_show_the_engine(app)
     await pilot.press("end")
     await press()  # clamped at the last step
@@ -560,7 +587,7 @@ def toggle_check(model: str, title: str, visible_after: tuple[str, ...]):
         await press()
         assert app.explorer.visible == visible_after
         assert app.screen.query_one(f"#panel-{model}").display == (model in visible_after)
-        assert (f"─{title}─" in screen_text(app)) == (model in visible_after)
+        assert (f"─ {title} " in screen_text(app)) == (model in visible_after)
         assert_panels_show_the_engine(app)
         await press()
         assert app.screen.query_one(f"#panel-{model}").display == (model not in visible_after)
@@ -618,14 +645,30 @@ async def _strips(pilot, press):
     assert not app.main.strips and app.main.mode == "bars"
 
 
+@checks("projector")
+async def _projector(pilot, press):
+    app = pilot.app
+    before = app.theme
+    await press()
+    assert app.theme == PROJECTOR_THEME and not app.current_theme.dark
+    plan = app.main.plan
+    assert plan.counter and all(rows == 2 for _, rows in plan.bar_rows)
+    counter = screen_text(app, app.screen.query_one(StepCounter))
+    assert counter.strip() and set(counter) <= set(" ▀▄█\n")  # the step in block glyphs
+    assert_panels_show_the_engine(app)
+    await press()
+    assert app.theme == before and not app.main.plan.counter
+
+
 @checks("screenshot")
 async def _screenshot(pilot, press):
     app = pilot.app
     await press()
     (svg,) = Path.cwd().glob("*.svg")
     content = svg.read_text(encoding="utf-8")
-    assert content.startswith("<svg") and "t&#160;=&#160;1&#160;/&#160;8" in content
+    assert content.startswith("<svg") and "t = 1 / 8" in svg_lines(content, app.size.width)[0]
     assert app.notices[-1][0].startswith("Saved ") and svg.name in app.notices[-1][0]
+    assert re.fullmatch(SAVED_NAME.replace("KIND", "screenshot") + r"\.svg", svg.name)
 
 
 @checks("save_session")
@@ -635,6 +678,7 @@ async def _save_session(pilot, press):
     await press()
     (path,) = Path.cwd().glob("gru-tui-session-*.json")
     assert app.notices[-1][0] == f"Saved {path.resolve()}"
+    assert re.fullmatch(SAVED_NAME.replace("KIND", "session") + r"\.json", path.name)
     loaded = load_session(path)
     assert loaded.t == 1 and loaded.scenario.models == ("gru", "lstm")
     assert np.array_equal(loaded.scenario.inputs, app.explorer.xs)
@@ -745,8 +789,8 @@ async def _replay_play(pilot, press):
     assert "▶ 2/s" in status(app)
     await press()
     feed = replay(app, STEPS)
-    await until(pilot, lambda: app.explorer.steps == 5)
-    assert "replay 0:00 / 0:00 ‖ space plays" in status(app)
+    await until(pilot, lambda: "replay 0:00 / 0:00 ‖ space plays" in status(app))
+    assert app.explorer.steps == 5
     await press()
     assert feed.playing and "replay 0:00 / 0:00 ▶ ×1" in status(app)
     await until(pilot, lambda: app.explorer.t == 4 and not feed.playing)  # to the end
@@ -863,7 +907,7 @@ async def test_arrows_home_end_walk_the_run_and_every_panel_follows():
             await pilot.press(*keys)
             assert app.explorer.t == t
             assert f"t = {t + 1} / 8" in status(app)
-            assert f"▲ t = {t + 1} / 8" in timeline(app)
+            assert timeline_cursor(app) == t + 1
             assert "x_t[1] = " + f"{app.explorer.xs[t][0]:+.4f}" in screen_text(app)
             assert_panels_show_the_engine(app)
 
@@ -946,19 +990,50 @@ async def test_up_down_in_a_model_panel_walk_its_rows_and_units():
         gru = app.screen.query_one("#panel-gru", ModelPanel)
         gru.focus()
         await pilot.pause()
-        assert app.focused is gru
+        assert app.focused is gru and app.main.mode == "bars"
         await pilot.press("down")
-        assert gru.row == 1 and app.explorer.unit == 1 and "GRU  h[2]" in timeline(app)
+        assert gru.cursor() == (0, 1) and "GRU  h[2]" in timeline(app)
         await pilot.press("down", "down")  # on to the reset gate, unit 1
-        assert gru.row == 3 and app.explorer.unit == 0
+        assert gru.cursor() == (1, 0)
         assert "r_t reset gate: how much of the old memory" in screen_text(app, gru)
         await pilot.press("up")
-        assert app.explorer.unit == 2 and "GRU  h[3]" in timeline(app)
+        assert gru.cursor() == (0, 2) and "GRU  h[3]" in timeline(app)
         assert "h_t-1 previous hidden state:" in screen_text(app, gru)
         await pilot.press("up", "up", "up")  # wraps round to the last row: h_t, unit 3
-        assert gru.row == 14 and app.explorer.unit == 2
+        assert gru.cursor() == (4, 2)
         assert "h_t hidden state:" in screen_text(app, gru)
         assert (app.explorer.target, app.explorer.component) == ("x", 0)  # inputs untouched
+
+
+def reversed_rows(panel: ModelPanel) -> list[str]:
+    """The rows of a panel drawn with its cursor (reverse video of the text's own colours;
+    a negative bar's end is reversed in the bar's colour)."""
+    return [row.plain for row in panel.rows(panel.size.width)
+            if any(span.style == CURSOR for span in row.spans)]
+
+
+@pytest.mark.parametrize("size", [SIZE, (80, 24)])  # bars, inline
+async def test_a_model_panel_has_one_cursor_and_the_footer_keeps_the_arrows(size):
+    """The cursor is where the selected unit is: `.` moves it, in every mode; and with a
+    model panel focused the footer still offers ← back and → step."""
+    app = make_app()
+    async with app.run_test(size=size) as pilot:
+        gru = app.screen.query_one("#panel-gru", ModelPanel)
+        gru.focus()
+        await pilot.pause()
+        footer = screen_text(app).splitlines()[-1]
+        assert "← back" in footer and "→ step" in footer, footer
+        for unit in (1, 2):
+            await pilot.press("full_stop")
+            assert app.explorer.unit == unit and gru.cursor() == (0, unit)
+            (row,) = reversed_rows(gru)  # one cursor, on the selected unit's value
+            if app.main.mode == "bars":
+                assert row.split()[-3:-2] == [str(unit + 1)] or f" {unit + 1} " in row
+            else:
+                h_prev = app.explorer.traces["gru"]["h_prev"][0]
+                assert row.startswith(" h_t-1") and f"{h_prev[unit]:+.2f}" in row
+        await pilot.press("right")
+        assert app.explorer.t == 1  # and the arrow still steps
 
 
 async def test_comma_and_full_stop_choose_the_unit_everywhere():
@@ -1019,7 +1094,9 @@ BAD_TYPED = [("nan", "not a finite number"), ("abc", "is not a number"),
              ("1e300", "beyond ±10000"), ("", "is not a number")]
 
 
-async def test_a_bad_typed_value_gives_a_notice_and_keeps_the_old_value():
+async def test_a_bad_typed_value_keeps_the_dialog_open_with_the_notice_and_the_text():
+    """A refused value: a notice, the old value kept, and the dialog still open with what
+    was typed, to be corrected rather than typed again."""
     app = make_app()
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         await pilot.press("right", "plus")
@@ -1028,17 +1105,23 @@ async def test_a_bad_typed_value_gives_a_notice_and_keeps_the_old_value():
         for typed, words in BAD_TYPED:
             app.notices.clear()
             await pilot.press("enter", "backspace", *typed, "enter")
-            assert isinstance(app.screen, type(app.main)), typed  # closed; the app runs
+            assert isinstance(app.screen, ValueScreen), typed  # still open …
+            assert app.screen.query_one(Input).value == typed  # … with the text
             assert len(app.notices) == 1, typed
             message, severity = app.notices[0]
             assert severity == "warning" and words in message, (typed, message)
             assert message.startswith("x_t[1]") and "\n" not in message
             assert app.explorer.value == expected
             text = screen_text(app)
-            assert f"x_t[1] = {expected:+.4f}" in text
             assert "Not changed" in text and words.split()[-1] in text  # the toast
+            await pilot.press("escape")
+            assert isinstance(app.screen, type(app.main))
+            assert f"x_t[1] = {expected:+.4f}" in screen_text(app)
             for model, h in before.items():
                 assert np.array_equal(app.explorer.traces[model]["h"], h)
+        await pilot.press("enter", "backspace", *"abc", "enter")  # corrected in place:
+        await pilot.press("backspace", "backspace", "backspace", *"0.25", "enter")
+        assert isinstance(app.screen, type(app.main)) and app.explorer.value == 0.25
         await pilot.press("right")  # still running, still answering keys
         assert app.explorer.t == 2
 
@@ -1216,7 +1299,7 @@ async def test_showing_and_hiding_models_keeps_one():
             assert not app.screen.query_one(f"#panel-{model}").display
         assert "GRU reset" not in status(app)  # the GRU's settings go with it
         assert "C_0" not in screen_text(app)
-        assert "─Simple RNN─" in screen_text(app) and "─GRU─" not in screen_text(app)
+        assert "─ Simple RNN " in screen_text(app) and "─ GRU " not in screen_text(app)
         await pilot.press("3")  # the last one stays
         assert app.explorer.visible == ("rnn",)
         assert app.screen.query_one("#panel-rnn").display
@@ -1250,8 +1333,7 @@ def assert_worked_matches(app) -> None:
             line = f"{function}({trace[key + '_pre'][t][u]:.4f}) = {trace[key][t][u]:.4f}"
             assert line in text, (model, key, line)
         if model == "rnn":
-            assert "h_t = h (the activation itself)" in text
-            assert re.search(rf"^\s*= {trace['h'][t][u]:.4f}$", text, re.MULTILINE)
+            assert f"h_t is the activation itself = {trace['h'][t][u]:.4f}" in text
             continue
         states = ("c", "h") if model == "lstm" else ("h",)
         updates = [line for line in text.splitlines() if re.search(r"= -?\d\.\d{4}$", line)
@@ -1277,25 +1359,76 @@ async def test_worked_example_shows_the_engine_numbers():
 
 
 async def test_worked_example_formulas_follow_the_gru_conventions():
+    before, after = "U_Ĥ·(r_t ⊙ h_t-1)", "r_t ⊙ (U_Ĥ·h_t-1 + b_hĤ)"
+    old_z, new_z = "h_t = z_t ⊙ h_t-1 + (1 − z_t) ⊙ Ĥ_t", "h_t = (1 − z_t) ⊙ h_t-1 + z_t ⊙ Ĥ_t"
     app = make_app()
     async with app.run_test(size=WORKED) as pilot:
         await pilot.press("w")
         gru = worked_lines(app, "gru")
-        assert "U_n·(r ⊙ h)" in gru and "r ⊙ (U_n·h + b_hn)" not in gru
-        assert "h_t = z ⊙ h_t-1 + (1 − z) ⊙ n" in gru
+        assert before in gru and after not in gru
+        assert old_z in gru
         await pilot.press("escape", "b", "w")
         gru = worked_lines(app, "gru")
-        assert "r ⊙ (U_n·h + b_hn)" in gru and "U_n·(r ⊙ h)" not in gru
+        assert after in gru and before not in gru
         assert_worked_matches(app)
         await pilot.press("escape", "z", "w")
         gru = worked_lines(app, "gru")
-        assert "h_t = (1 − z) ⊙ h_t-1 + z ⊙ n" in gru
-        assert "h_t = z ⊙ h_t-1 + (1 − z) ⊙ n" not in gru
+        assert new_z in gru and old_z not in gru
         assert_worked_matches(app)
         await pilot.press("escape", "b", "w")
         gru = worked_lines(app, "gru")
-        assert "U_n·(r ⊙ h)" in gru and "(1 − z) ⊙ h_t-1 + z ⊙ n" in gru
+        assert before in gru and new_z in gru
         assert_worked_matches(app)
+
+
+async def test_worked_example_writes_the_panels_symbols():
+    """Ĥ_t and C̃_t as the panels write them, and their parameters after them: never
+    PyTorch's n and g."""
+    app = make_app()
+    async with app.run_test(size=WORKED) as pilot:
+        await pilot.press("w")
+        gru, lstm = worked_lines(app, "gru"), worked_lines(app, "lstm")
+        assert "Ĥ_t = tanh(W_Ĥ·x_t + b_iĤ + U_Ĥ·(r_t ⊙ h_t-1) + b_hĤ)" in gru
+        assert "C̃_t = tanh(W_C̃·x_t + b_iC̃ + U_C̃·h_t-1 + b_hC̃)" in lstm
+        assert "C_t = f_t ⊙ C_t-1 + i_t ⊙ C̃_t" in lstm and "h_t = o_t ⊙ tanh(C_t)" in lstm
+        for text in (gru, lstm):
+            assert not re.search(r"\b(n|g)\b|_n\b|_g\b|b_[ih][ng]\b", text), text
+
+
+def row_of(lines: list[str], words: str) -> int:
+    return next(y for y, line in enumerate(lines) if words in line)
+
+
+async def test_worked_example_steps_line_up_and_fill_the_screen():
+    """At 200×60 the GRU's and the LSTM's steps start on the same rows, and the example is a
+    page of its own: no panel shows beside it."""
+    app = make_app()
+    async with app.run_test(size=(200, 60)) as pilot:
+        await pilot.press("w")
+        await pilot.pause()
+        gru, lstm = (screen_lines(app, app.screen.query_one(f"#worked-{m}"))
+                     for m in ("gru", "lstm"))
+        assert len(gru) == len(lstm)
+        for k in (1, 2, 3):
+            assert row_of(gru, f"Step {k}:") == row_of(lstm, f"Step {k}:")
+        assert row_of(gru, "Update h_t") == row_of(lstm, "Update h_t")
+        text = screen_text(app)
+        assert "scale:" not in text and "x_t   input" not in text  # the panels are covered
+        assert all(line.startswith(("╭", "│", "╰")) for line in text.splitlines())
+
+
+async def test_up_and_down_choose_the_unit_in_the_worked_example_at_80x24():
+    """Down moves to the next unit even where the page is longer than the screen (it
+    scrolled before); page down scrolls."""
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("w", "down")
+        assert app.explorer.unit == 1 and "unit 2 of 3" in screen_text(app)
+        await pilot.press("down", "up", "up")
+        assert app.explorer.unit == 0 and "unit 1 of 3" in screen_text(app)
+        scroll = app.screen.query_one(".worked")
+        await pilot.press("pagedown")
+        assert scroll.scroll_y > 0 and app.explorer.unit == 0
 
 
 async def test_worked_example_with_every_model_and_offsets():
@@ -1373,10 +1506,41 @@ async def test_ctrl_s_writes_an_svg_of_the_screen(tmp_path, monkeypatch):
         await pilot.press("right", "plus", "ctrl+s")
         (svg,) = tmp_path.glob("*.svg")
         content = svg.read_text(encoding="utf-8")
-        value = f"{app.explorer.value:+.4f}"
-        assert f"x_t[1]&#160;=&#160;{value}" in content
-        assert "t&#160;=&#160;2&#160;/&#160;8" in content
+        text = "\n".join(svg_lines(content, app.size.width))
+        assert f"x_t[1] = {app.explorer.value:+.4f}" in text
+        assert "t = 2 / 8" in text.splitlines()[0]
         assert app.notices[-1][0].startswith("Saved ") and svg.name in app.notices[-1][0]
+
+
+async def test_screenshots_and_sessions_are_named_alike_and_never_overwritten(tmp_path,
+                                                                            monkeypatch):
+    """One style for every file the app saves, gru-tui-<kind>-<date>-<time>; a second file
+    within the same second gets -2."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr("time.strftime", lambda format: "20261201-072923")
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("ctrl+s", "S", "ctrl+s", "S")
+    assert sorted(path.name for path in tmp_path.iterdir()) == [
+        "gru-tui-screenshot-20261201-072923-2.svg", "gru-tui-screenshot-20261201-072923.svg",
+        "gru-tui-session-20261201-072923-2.json", "gru-tui-session-20261201-072923.json"]
+
+
+async def test_saved_screenshots_render_the_same_offline(tmp_path, monkeypatch):
+    """ctrl+s: no font or script from another site, local monospace fonts named, and every
+    bar a rectangle: no block glyph left to a font (whose glyphs leave seams and notches)."""
+    monkeypatch.chdir(tmp_path)
+    app = make_app(Scenario(hidden=64))  # heat strips too
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("right", "ctrl+s", "v", "ctrl+s")
+    for svg in tmp_path.glob("*.svg"):
+        content = svg.read_text(encoding="utf-8")
+        assert "@font-face" not in content and "url(http" not in content
+        assert content.replace('xmlns="http://www.w3.org/2000/svg"', "").count("http") == 0
+        assert "<script" not in content and "DejaVu Sans Mono" in content
+        texts = "".join(re.findall(r"<text[^>]*>([^<]*)</text>", content))
+        assert not set(texts) & set(BLOCKS), sorted(set(texts) & set(BLOCKS))
+        assert content.count("<rect") > 100
 
 
 async def test_capital_s_writes_a_session_that_reads_back_equal(tmp_path, monkeypatch):

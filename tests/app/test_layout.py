@@ -47,3 +47,51 @@ def test_the_memory_panel_takes_rows_from_the_models():
     squeezed = plan_layout(160, 36, Content(shown=("gru", "lstm"), hidden=3, inputs=3,
                                             memory=True))
     assert roomy.mode == "bars" and squeezed.mode == "inline"
+
+
+@pytest.mark.parametrize(("hidden", "wide"), [(3, True), (4, True), (5, False)])
+def test_side_by_side_from_120_columns_while_every_unit_keeps_its_row(hidden, wide):
+    """At 120×40 the models stand side by side with a row per unit for H = 3 and 4; from
+    H = 5 the LSTM's bars no longer fit the height there, so the panels stack."""
+    plan = plan_layout(120, 40, Content(shown=("gru", "lstm"), hidden=hidden, inputs=3))
+    assert plan.wide == wide
+    assert plan.mode == ("bars" if wide else "inline")
+
+
+def test_140x38_with_the_memory_panel_keeps_a_row_per_unit():
+    """The memory panel open at 140×38 (--example slides): the inputs keep a row per unit in
+    their column (they wrapped), and the models too (they fell to a row per vector)."""
+    plan = plan_layout(140, 38, Content(shown=("gru", "lstm"), hidden=3, inputs=3,
+                                        models_run=2, memory=True))
+    assert plan.wide and plan.mode == "bars" and plan.inputs_mode == "bars"
+
+
+def test_a_big_screen_is_filled():
+    """At 200×60 every vector says its job, the bars of the shorter panels grow two rows
+    tall and the timeline shows the gates of the selected unit too."""
+    plan = plan_layout(200, 60, DEFAULT)
+    assert plan.wide and plan.mode == "bars" and plan.notes and plan.timeline_gates
+    assert plan.rows_per_bar("inputs") == 2 and plan.rows_per_bar("gru") == 2
+
+
+def test_stacked_models_grow_alike():
+    """Stacked, the models' bars grow together, never one panel's alone."""
+    for width, height in ((100, 60), (140, 40), (80, 50)):
+        plan = plan_layout(width, height, Content(shown=("gru", "lstm"), hidden=8, inputs=3))
+        if not plan.across:
+            assert plan.rows_per_bar("gru") == plan.rows_per_bar("lstm"), (width, height)
+
+
+PROJECTED = Content(shown=("gru", "lstm"), hidden=3, inputs=3, projector=True)
+
+
+def test_a_projector_at_100x30_shows_one_model_at_a_time_with_tall_bars():
+    plan = plan_layout(100, 30, PROJECTED)
+    assert plan.single and plan.counter and not plan.across
+    assert all(rows == 2 for _, rows in plan.bar_rows)
+
+
+def test_a_projector_at_120x36_shows_the_models_side_by_side_with_tall_bars():
+    plan = plan_layout(120, 36, PROJECTED)
+    assert plan.across and not plan.single and not plan.wide and plan.counter
+    assert all(rows == 2 for _, rows in plan.bar_rows)

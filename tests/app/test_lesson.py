@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 from lessons import INPUTS, Server, expected_h, line, state, write_recording
 from screen_reader import screen_text
-from test_app import assert_panels_show_the_engine, make_app, until
+from test_app import assert_panels_show_the_engine, make_app, panels_show_the_engine, until
 
 import gru_tui
 from gru_tui.app.lesson import LiveFeed, ReplayFeed, Teaching
@@ -29,7 +29,8 @@ SIZE = (100, 60)
 
 def status(app) -> str:
     """The status line as drawn, whatever dialog is open over it."""
-    return str(app.main.query_one(StatusBar).render())
+    bar = app.main.query_one(StatusBar)
+    return "\n".join(bar.render_line(y).text for y in range(bar.size.height))
 
 
 def following(server: Server | None = None):
@@ -74,7 +75,7 @@ async def test_a_student_shows_every_part_of_the_teachers_state():
 async def test_a_new_run_of_the_teacher_is_the_one_the_api_computes():
     app, server = following()
     inputs = [[1.0, 0.0, -1.0], [0.5, 0.5, 0.5]]
-    async with app.run_test(size=SIZE) as pilot:
+    async with app.run_test(size=(140, 60)) as pilot:  # room for the lesson's notice and all
         server.send(state(t=2, seed=3, gru_reset="after", recurrent_scale=0.5, inputs=inputs,
                           h0=[0.0, 0.0, 0.0]))
         await until(pilot, lambda: app.explorer.steps == 2)
@@ -316,7 +317,8 @@ async def test_a_recording_plays_at_any_size_and_in_any_theme(tmp_path):
             app.theme = theme
             await until(pilot, lambda app=app: "t = 4 / 5" in screen_text(app))
             np.testing.assert_array_equal(app.explorer.xs, INPUTS)
-            assert_panels_show_the_engine(app)  # x_4 and every gate, read off the screen
+            # x_4 and every gate, read off the screen
+            await until(pilot, lambda app=app: panels_show_the_engine(app))
             assert "t = 4 / 5" in status(app)
 
 

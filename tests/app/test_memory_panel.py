@@ -9,15 +9,20 @@ import threading
 
 import numpy as np
 import pytest
-from screen_reader import screen_lines
+from screen_reader import screen_lines, screen_text
 
 import gru_tui
 from gru_tui.app.app import GruTuiApp
-from gru_tui.app.widgets import MemoryPanel
+from gru_tui.app.widgets import MemoryPanel, StatusBar
 from gru_tui.core.scenario import Scenario
 
 SIZE = (120, 50)
 NUMBER = re.compile(r"(RNN|GRU|LSTM) (\d\.\de[+-]\d+|0)")
+
+
+def status_text(app: GruTuiApp) -> str:
+    """The status line as the app draws it."""
+    return screen_text(app, app.screen.query_one(StatusBar))
 
 
 def memory_text(app: GruTuiApp) -> list[str]:
@@ -26,7 +31,7 @@ def memory_text(app: GruTuiApp) -> list[str]:
 
 def at_cursor(app: GruTuiApp) -> dict[str, float]:
     """The sensitivities the panel writes for step t: {"GRU": 2.5e-04, ...}."""
-    [line] = [line for line in memory_text(app) if line.startswith("at t = ")]
+    [line] = [line for line in memory_text(app) if line.strip().startswith("at t = ")]
     return {model: float(value) for model, value in NUMBER.findall(line)}
 
 
@@ -103,8 +108,7 @@ async def test_a_large_profile_is_computed_in_a_worker_and_keys_go_on_working(mo
         await pilot.press("m")
         assert "computing the memory profile of T = 300, H = 80" in "\n".join(memory_text(app))
         await pilot.press("right", "right")  # not held up by the profile
-        assert app.explorer.t == 2 and "t = 3 / 300" in str(app.screen.query_one("#status")
-                                                            .render())
+        assert app.explorer.t == 2 and "t = 3 / 300" in status_text(app)
         release.set()
         for _ in range(600):  # a bound on waiting, not a timed assertion
             if not panel.computing:

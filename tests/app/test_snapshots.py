@@ -22,7 +22,8 @@ from gru_tui.core.scenario import Scenario
 
 
 def test_default_80x24(snap_compare):
-    """The built-in example at the classic terminal size: stacked panels."""
+    """The built-in example at the classic terminal size: stacked panels, every vector
+    named in words, the units' columns labelled, the scales said once."""
     assert snap_compare(GruTuiApp(), terminal_size=(80, 24))
 
 
@@ -31,9 +32,39 @@ def test_wide_160x48(snap_compare):
     assert snap_compare(GruTuiApp(), terminal_size=(160, 48))
 
 
+def test_big_200x60(snap_compare):
+    """200×60: the panels fill the height (the GRU's bars two rows tall), the timeline the
+    width, with the selected unit's gates."""
+    assert snap_compare(GruTuiApp(), terminal_size=(200, 60))
+
+
+def test_memory_140x38_slides(snap_compare):
+    """--example slides, m, at 140×38: the inputs and the models keep a row per unit."""
+    scenario = Scenario(weights=example_layers("slides"), example="slides")
+    assert snap_compare(GruTuiApp(scenario), press=["m"], terminal_size=(140, 38))
+
+
 def test_narrow_stacked_100x30(snap_compare):
-    """Below 120 columns the panels stack, full width, a top border each."""
+    """Below 120 columns the panels stack, full width, a header row each."""
     assert snap_compare(GruTuiApp(), terminal_size=(100, 30))
+
+
+def test_projector_100x30(snap_compare):
+    """--projector at 100×30: black on white, bars two rows tall, a large step counter, one
+    model at a time."""
+    assert snap_compare(GruTuiApp(projector=True), press=["right"], terminal_size=(100, 30))
+
+
+def test_projector_120x36(snap_compare):
+    """--projector at 120×36: the models side by side under the inputs."""
+    assert snap_compare(GruTuiApp(projector=True), terminal_size=(120, 36))
+
+
+def test_light_theme(snap_compare):
+    """Textual's light theme: the palette for light backgrounds."""
+    app = GruTuiApp()
+    app.theme = "textual-light"
+    assert snap_compare(app, press=["right"], terminal_size=(100, 30))
 
 
 def test_help_screen(snap_compare):

@@ -17,6 +17,7 @@ import gru_tui
 from gru_tui.app.app import GruTuiApp
 from gru_tui.app.keys import MAIN, keys_of
 from gru_tui.app.screens import LoadScreen
+from gru_tui.app.widgets import StatusBar
 from gru_tui.core.explorer import Explorer
 from gru_tui.core.scenario import Scenario
 from gru_tui.core.session import load_session
@@ -24,6 +25,11 @@ from gru_tui.io.weights import load_layer
 
 SIZE = (120, 40)
 SKIP = {"q", "ctrl+s", "enter", "ctrl+p"}  # quit, screenshots and prompts: tested elsewhere
+
+
+def status_text(app: GruTuiApp) -> str:
+    """The status line as the app draws it."""
+    return screen_text(app, app.screen.query_one(StatusBar))
 
 
 def weights_file(tmp_path, kind, H=3, D=2):
@@ -101,8 +107,7 @@ async def test_l_loads_a_file_and_its_chosen_layer_and_a_bad_path_changes_nothin
         ex = app.explorer
         assert not isinstance(app.screen, LoadScreen)
         assert ex.visible == ("lstm",) and ex.input_size == 2 and ex.hidden_size == 3
-        assert "lstm.safetensors: net.rnn.l0_reverse" in str(app.screen.query_one("#status")
-                                                            .render())
+        assert "lstm.safetensors: net.rnn.l0_reverse" in status_text(app)
         np.testing.assert_array_equal(ex.scenario.h0, [0.2, 0.4, -0.1])  # H = 3: they stay
         expected = gru_tui.load(path, layer="net.rnn.l0_reverse").run(ex.xs, ex.scenario.h0,
                                                                       ex.scenario.c0)
@@ -125,7 +130,7 @@ async def test_l_loads_a_keras_file_with_its_reset_placement(fixture, reset):
         await pilot.pause()
         ex = app.explorer
         assert not isinstance(app.screen, LoadScreen) and ex.visible == ("gru",)
-        assert f"GRU reset {reset}" in str(app.screen.query_one("#status").render())
+        assert f"GRU reset {reset}" in status_text(app)
         # the cell the app runs reproduces what Keras computed on its own inputs
         expected = np.load(path.with_name(fixture.split(".")[0] + ".expected.npz"))
         [layer] = [key for key in expected.files if key != "x"]
@@ -148,7 +153,7 @@ async def test_l_loads_keras_hard_sigmoid_gates_and_says_so():
         await pilot.pause()
         ex = app.explorer
         assert ex.visible == ("gru",)
-        assert " │ Keras 3 hard σ │ " in str(app.screen.query_one("#status").render())
+        assert " │ Keras 3 hard σ │ " in status_text(app)
         expected = np.load(path.with_name("keras3_hard_sigmoid.expected.npz"))
         np.testing.assert_allclose(ex.traces["gru"].cell.run(expected["x"])["h"],
                                    expected["gru"], atol=1e-5)

@@ -207,3 +207,50 @@ def test_bad_choices_with_good_weights(cli, model_file):
     results = cli.many({name: (args, {}) for name, (args, _) in runs.items()})
     for name, (_, needles) in runs.items():
         assert_bad(results[name], *needles)
+
+
+def header_metadata(path) -> dict[str, str]:
+    """A safetensors file's metadata, read from its JSON header as the format defines it."""
+    with open(path, "rb") as handle:
+        length = int.from_bytes(handle.read(8), "little")
+        return json.loads(handle.read(length)).get("__metadata__", {})
+
+
+@pytest.mark.parametrize("name", ["hold", "delay"])
+def test_inspect_an_example_says_where_it_lives_and_what_its_file_records(cli, name):
+    """`gru-tui inspect --example hold`: the layers, the file they are in, and the task and
+    held-out errors the training wrote into it."""
+    from gru_tui.core.examples import EXAMPLES
+
+    path = EXAMPLES[name].path
+    result = cli("inspect", "--example", name, env={"COLUMNS": "200"})
+    assert result.returncode == 0 and result.stderr == ""
+    out = result.stdout
+    assert str(path) in out and "gru.l0" in out and "lstm.l0" in out
+    recorded = header_metadata(path)
+    assert recorded["task"] in out and recorded["inputs"] in out
+    for model, errors in json.loads(recorded["errors"]).items():
+        assert f"{model}: held_out_mse {errors['held_out_mse']}" in out
+    listed = json.loads(cli("inspect", "--example", name, "--json").stdout)
+    assert [layer["name"] for layer in listed] == ["gru.l0", "lstm.l0"]
+
+
+def test_inspect_the_slides_example_and_a_file_with_metadata(cli, tmp_path):
+    slides = cli("inspect", "-e", "slides", env={"COLUMNS": "200"})
+    assert slides.returncode == 0 and "slides.gru" in slides.stdout
+    assert "made by gru-tui" in slides.stdout
+    path = tmp_path / "noted.safetensors"
+    save_file(gru_tensors(bidirectional=False), str(path),
+              metadata={"task": "copy the first input", "epochs": "12"})
+    noted = cli("inspect", str(path), env={"COLUMNS": "200"}).stdout
+    assert "Metadata" in noted and "copy the first input" in noted and "epochs" in noted
+    assert noted.index("task") < noted.index("epochs")  # the task first
+
+
+@pytest.mark.parametrize(("args", "needle"), [
+    ([], "needs a FILE or --example NAME"),
+    (["model.safetensors", "--example", "hold"], "not both"),
+    (["--example", "nope"], "unknown example 'nope'"),
+])
+def test_inspect_needs_one_file_or_example(cli, args, needle):
+    cli.assert_bad(cli("inspect", *args), needle)

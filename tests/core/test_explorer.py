@@ -341,17 +341,20 @@ def test_delete_step_removes_step_t_and_keeps_the_last_one():
 
 
 @pytest.mark.parametrize("name", list(PRESETS))
-def test_load_preset_replaces_the_inputs_and_keeps_the_states(name):
+def test_load_preset_starts_from_the_states_the_command_line_gives_it(cli, name):
+    """`p` then a preset in the app = `gru-tui -p NAME`: the same inputs and the same h_0 and
+    C_0 (the slides' for `slides`, zeros for the others), whatever the states were before."""
     ex = Explorer()
     ex.go(3)
     ex.choose_target("h0")
-    ex.set_value(0.7)  # an edited state survives the preset
-    h0, c0 = np.array(ex.scenario.h0), np.array(ex.scenario.c0)
+    ex.set_value(0.7)  # an edited state does not carry over into the preset
     ex.load_preset(name)
     assert ex.t == 0
     assert ex.steps == PRESETS[name].steps
     assert np.array_equal(ex.xs, preset_rows(name, 3, 0, PRESETS[name].steps, seed=0))
-    assert np.array_equal(ex.scenario.h0, h0) and np.array_equal(ex.scenario.c0, c0)
+    first = {r["model"]: r for r in cli("step", "-p", name, "--json", "-n", "1").records()}
+    assert np.array_equal(ex.scenario.h0, first["gru"]["h_prev"])
+    assert np.array_equal(ex.scenario.c0, first["lstm"]["c_prev"])
     assert_fresh(ex)
 
 

@@ -14,9 +14,10 @@ from textual.widgets import Static
 from gru_tui.app.keys import DIAGRAM, bindings
 from gru_tui.app.messages import ExplorerChanged
 from gru_tui.app.screens.worked import WorkedScreen
+from gru_tui.app.themes import app_palette
 from gru_tui.engine import TABLES
 from gru_tui.render.diagram import cell_diagram, diagram_nodes, diagram_size
-from gru_tui.render.theme import MODEL_TITLES, palette, vector_info
+from gru_tui.render.theme import MODEL_TITLES, vector_info
 from gru_tui.render.worked import worked_gate, worked_model
 
 if TYPE_CHECKING:
@@ -98,7 +99,7 @@ class DiagramScreen(Screen):
             figures.remove_children()
             self._columns = {}
             return
-        colours = palette(self.app.current_theme.dark)
+        colours = app_palette(self.app)
         nodes = diagram_nodes(cell)
         self.node = min(self.node, len(nodes) - 1)
         unit = min(ex.unit, ex.hidden_size - 1)
@@ -124,14 +125,14 @@ class DiagramScreen(Screen):
         """Under a figure, as much of the worked example as the height holds: the whole
         computation (the chosen node marked), else the chosen node's step alone."""
         ex = self.explorer
-        whole = worked_model(ex, model, selected)
+        whole = worked_model(ex, model, app_palette(self.app), selected)
         width = diagram_size(ex.traces[model].cell)[0]
         lines = self.app.console.render_lines(whole, self.app.console.options.update_width(
             width), pad=False)
         if len(lines) <= room:
             return whole
         if selected is not None and room >= EQUATION_ROWS:
-            return worked_gate(ex, model, selected)
+            return worked_gate(ex, model, selected, app_palette(self.app))
         return None
 
     def _show(self, shown, notice: Text | None) -> None:

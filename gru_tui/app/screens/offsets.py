@@ -9,7 +9,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Label, OptionList
+from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
 from gru_tui.engine import TABLES
@@ -34,10 +34,10 @@ class OffsetsScreen(ModalScreen[None]):
             dialog.border_title = "Bias offsets and U scale"
             dialog.border_subtitle = "+/- or ←/→ change, 0 resets, escape closes"
             yield OptionList(*self._options(), id="offsets")
-            yield Label("Offsets are added to a gate's input bias b_i: an LSTM forget bias of "
-                        "+1 keeps more of the cell state. U scale multiplies every recurrent "
-                        "matrix: below 1 memories fade faster, above 1 they can explode.",
-                        id="offsets-note")
+            yield Static("Offsets are added to a gate's input bias b_i: an LSTM forget bias of "
+                         "+1 keeps more of the cell state. U scale multiplies every recurrent "
+                         "matrix: below 1 memories fade faster, above 1 they can explode.",
+                         id="offsets-note")
 
     @property
     def explorer(self) -> Explorer:

@@ -9,7 +9,8 @@ from textual.widgets import Input
 
 
 class ValueScreen(ModalScreen[str | None]):
-    """Type an exact value for the selected component."""
+    """Type an exact value for the selected component. A value the explorer refuses leaves
+    the dialog open with the notice and the text, to be corrected rather than typed again."""
 
     BINDINGS = [Binding("escape", "dismiss(None)", "Cancel")]
 
@@ -25,4 +26,6 @@ class ValueScreen(ModalScreen[str | None]):
         yield field
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
-        self.dismiss(event.value)
+        explorer = self.app.explorer  # type: ignore[attr-defined]
+        if self.app.edit(explorer.set_value, event.value):  # type: ignore[attr-defined]
+            self.dismiss(event.value)

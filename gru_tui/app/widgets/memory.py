@@ -6,7 +6,7 @@ from __future__ import annotations
 import copy
 from functools import partial
 
-from rich.console import Group
+from rich.text import Text
 
 from gru_tui.app.widgets.base import View
 from gru_tui.engine import MemoryProfile, memory_profile
@@ -40,7 +40,7 @@ class MemoryPanel(View):
         worker."""
         state = self._state()
         if state == self.profiled or (self.computing and state == self._computing_state):
-            self.refresh()
+            self.redraw()
             return
         traces = self.explorer.traces
         # the backward pass costs about T·S³, S the state's size (H, or 2H for the LSTM)
@@ -49,13 +49,13 @@ class MemoryPanel(View):
         if cost <= self.AT_ONCE:
             self.profiles = {model: memory_profile(trace) for model, trace in traces.items()}
             self.profiled, self.computing = state, ""
-            self.refresh(layout=True)  # its height follows what it says
+            self.redraw()
             return
         copies = {model: copy.deepcopy(trace) for model, trace in traces.items()}
         some = next(iter(copies.values()))
         self.computing = f"computing the memory profile of T = {some.steps}, H = " \
                          f"{some.hs.shape[1]}…"
-        self.refresh(layout=True)  # its height follows what it says
+        self.redraw()
         self._computing_state = state
         self.run_worker(partial(self._profile_in_worker, copies, state), thread=True,
                         exclusive=True, group="memory")
@@ -68,8 +68,8 @@ class MemoryPanel(View):
         if state == self._state():  # else a newer profile is on its way
             self.profiles, self.profiled = profiles, state
             self.computing = ""
-            self.refresh(layout=True)  # its height follows what it says
+            self.redraw()
 
-    def render(self) -> Group:
-        return Group(*memory_rows(self.explorer, self.profiles, self.content_size.width,
-                                  self.dark, self.computing))
+    def rows(self, width: int) -> list[Text]:
+        return memory_rows(self.explorer, self.profiles, width, computing=self.computing,
+                           colours=self.colours)

@@ -12,11 +12,16 @@ from gru_tui.render.panels import status_line
 
 class StatusBar(View):
     """"t = 1 / 8", the GRU's conventions, dtype, weights, U scale, bias offsets, playing;
-    in a lesson, first, who follows whom."""
+    in a lesson, first, who follows whom; what does not fit the width is shortened or left
+    out, never the weights' source nor the lesson's part."""
 
-    playing: reactive[str] = reactive("")
-    lesson: reactive[str] = reactive("")
+    playing: reactive[str] = reactive("", repaint=False)
+    lesson: reactive[str] = reactive("", repaint=False)
+    EAGER = True  # the step counter answers a key first
 
-    def render(self) -> Text:
-        return Text.assemble(lesson_notice(self.lesson), status_line(self.explorer, self.playing),
-                             no_wrap=True, overflow="ellipsis")
+    WATCHED = (*View.WATCHED, "playing", "lesson")
+
+    def rows(self, width: int) -> list[Text]:
+        notice = lesson_notice(self.lesson)
+        line = status_line(self.explorer, self.playing, max(width - notice.cell_len, 1))
+        return [Text.assemble(notice, line, no_wrap=True, overflow="ellipsis")]

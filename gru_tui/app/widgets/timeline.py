@@ -1,13 +1,17 @@
-"""The timeline: h of the selected unit across the whole sequence, with a cursor at t."""
+"""The timeline: h of the selected unit across the whole sequence (and its gates, when the
+plan has the rows), with a cursor at t."""
 
 from __future__ import annotations
 
-from rich.console import Group
+from rich.text import Text
 
 from gru_tui.app.widgets.base import View
 from gru_tui.render.timeline import timeline_rows
 
 
 class Timeline(View):
-    def render(self) -> Group:
-        return Group(*timeline_rows(self.explorer, self.content_size.width, self.dark))
+    EAGER = True  # its cursor moves with the step counter
+
+    def rows(self, width: int) -> list[Text]:
+        return timeline_rows(self.explorer, width, gates=self.plan.timeline_gates,
+                             colours=self.colours, rows=self.plan.timeline_rows)
