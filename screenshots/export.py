@@ -60,8 +60,9 @@ async def shoot_lab(name: str, size: tuple[int, int], lab: Lab) -> Path:
     async with app.run_test(size=size) as pilot:
         await app.push_screen(LabScreen(lab, paused=True))
         await pilot.pause()
-        path = app.save_screenshot(filename=f"{name}.svg", path=str(HERE))
-    return Path(path)
+        path = HERE / f"{name}.svg"
+        path.write_text(app.screenshot_svg(), encoding="utf-8")
+    return path
 
 
 def lab_mid_run() -> Lab:

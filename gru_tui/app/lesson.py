@@ -161,14 +161,13 @@ class Teacher:
         self.show()
 
     def show(self) -> None:
-        """The teacher's part of the status line: how to join, who follows, the relay."""
+        """The teacher's part of the status line: who follows, the relay, the recording, how
+        to join (last: a narrow line cuts it first)."""
         status = self.status
         parts = []
         if status.get("gone"):
             parts.append("the server has stopped")
         elif self.socket is not None:
-            if status.get("connect"):
-                parts.append(str(status["connect"]))
             following, exploring = status.get("following", 0), status.get("exploring", 0)
             parts.append(f"{following} following · {exploring} exploring")
             if status.get("servers", 1) > 1:
@@ -177,6 +176,8 @@ class Teacher:
                 parts.append(f"relay {status['relay']}")
         if self.recording is not None:
             parts.append(f"● rec {self.recording.path.name}")
+        if not status.get("gone") and self.socket is not None and status.get("connect"):
+            parts.append(str(status["connect"]))
         self.app.show_lesson(" · ".join(parts))
 
     def stop(self) -> None:

@@ -54,7 +54,8 @@ KEEPALIVE_S, KEEPALIVE_COUNT = 30, 4  # a vanished laptop is noticed within abou
 LOGIN_TIMEOUT_S = 60
 # Connections not logged in yet, at most: past these a new one is closed at once, so idle or
 # half-open connections cannot use up the server's file descriptors and lock the class out.
-MAX_WAITING, MAX_WAITING_PER_ADDRESS = 64, 16
+# Per address, more than a class: a whole room behind one school NAT address logs in at once.
+MAX_WAITING, MAX_WAITING_PER_ADDRESS = 96, 48
 HOST_KEY_NAME = "ssh_host_ed25519_key"
 DEFAULT_SIZE = (80, 24)
 

@@ -246,7 +246,7 @@ async def test_the_teacher_sends_every_change_once_and_hears_how_the_class_does(
         server.sendall(json.dumps({"connect": "ssh -p 2222 room-12", "following": 27,
                                    "exploring": 3, "servers": 1, "relay": ""}).encode() + b"\n")
         await until(pilot, lambda: "27 following" in status(app))
-        assert "ssh -p 2222 room-12 · 27 following · 3 exploring" in status(app)
+        assert "27 following · 3 exploring · ssh -p 2222 room-12" in status(app)
 
 
 async def test_a_student_follows_a_teacher_step_for_step():
@@ -335,3 +335,14 @@ async def test_the_cell_diagram_is_a_view_students_follow():
         server.send(state(t=3, view=[]))
         await until(pilot, lambda: not isinstance(app.screen, DiagramScreen))
         assert app.explorer.t == 2
+
+
+async def test_a_long_lesson_notice_never_cuts_the_step_counter():
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        app.show_lesson("12 following · 3 exploring · 2 servers · relay lost, retrying in 8 s · "
+                        "ssh -p 35623 lecture-hall-3.cs.example.edu")
+        await until(pilot, lambda: "12 following" in status(app))
+        line = status(app)
+        assert "t = 1 / 8" in line and "…" in line  # the notice is cut, the counter is not
+        assert len(line.rstrip()) <= 80

@@ -103,7 +103,8 @@ def settle(terminals, condition, what: str, timeout: float = 60) -> None:
         if condition():
             return
         if time.monotonic() > deadline:
-            raise AssertionError(f"waited {timeout}s for {what}")
+            raise AssertionError(f"waited {timeout}s for {what}: " + " ".join(
+                f"{CONNECT in t.tail}/{t.t()}/{len(t.tail)}" for t in terminals))
         time.sleep(0.02)
 
 

@@ -689,7 +689,7 @@ def test_idle_connections_cannot_lock_the_class_out(own_home, keys):
             idle.append(sock)
             sock.bind(("127.0.0.2", 0))  # another address of this machine: another "client"
             sock.connect(("127.0.0.1", server.port))
-        assert server.wait_log("refusing connections: 16 from 127.0.0.2"), server.log()
+        assert server.wait_log("refusing connections: 48 from 127.0.0.2"), server.log()
         child = session(server, keys.alice)  # from 127.0.0.1: still gets in
         child.expect_exact(READY)
         child.send("q")
