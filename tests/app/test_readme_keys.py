@@ -10,7 +10,7 @@ import pytest
 from gru_tui.app.keys import KEYS
 
 README = (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
-TABLE_KEYS = {cell for row in re.findall(r"^\| (.+?) \|", README, re.M)
+TABLE_KEYS = {cell for row in re.findall(r"^\|(.+)\|$", README, re.M)
               for cell in re.findall(r"`([^`]+)`", row)}
 
 
