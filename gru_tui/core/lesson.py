@@ -34,6 +34,7 @@ from gru_tui.core.scenario import Scenario
 from gru_tui.core.session import FORMAT as SESSION_FORMAT
 from gru_tui.core.session import explorer_session, refuse_constant, session_from_fields
 from gru_tui.errors import InputError
+from gru_tui.io.inputs import parse_json
 from gru_tui.io.weights import load_layer
 
 FORMAT = "gru-tui lesson"
@@ -178,7 +179,7 @@ def read_message(line: bytes) -> dict[str, Any]:
     if b"\n" in line.removesuffix(b"\n"):
         raise InputError("more than one line")
     try:
-        data = json.loads(line, parse_constant=refuse_constant)
+        data = parse_json(line, parse_constant=refuse_constant)
     except (UnicodeDecodeError, ValueError):
         raise InputError("not JSON") from None
     if not isinstance(data, dict) or data.get("format") != FORMAT:

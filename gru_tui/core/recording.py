@@ -14,7 +14,6 @@ a kind this version does not know, and keys it does not know, are passed over.
 
 from __future__ import annotations
 
-import json
 import math
 import time
 from dataclasses import dataclass, field
@@ -24,6 +23,8 @@ from typing import IO
 from gru_tui.core.lesson import Layers, LessonState, encode, note, parse_state
 from gru_tui.core.session import refuse_constant
 from gru_tui.errors import InputError
+from gru_tui.io.files import read_bytes
+from gru_tui.io.inputs import parse_json
 
 FORMAT = "gru-tui recording"
 VERSION = 1
@@ -99,14 +100,9 @@ def read_recording(path: str | Path) -> Recording:
     """Read and check a whole recording; any problem is one InputError naming the file and
     the line."""
     path = Path(path)
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise InputError(f"{path}: no such file") from None
-    except IsADirectoryError:
-        raise InputError(f"{path} is a folder, not a recording") from None
-    except OSError as error:
-        raise InputError(f"{path} cannot be read: {error.strerror}") from None
+    if path.is_dir():
+        raise InputError(f"{path} is a folder, not a recording")
+    data = read_bytes(path, str(path))  # a regular file, bounded
     if not data:
         raise InputError(f"{path} is empty: not a gru-tui recording")
     lines = data.split(b"\n")
@@ -120,7 +116,7 @@ def read_recording(path: str | Path) -> Recording:
     for number, line in enumerate(lines[:-1], start=1):
         where = f"{path} line {number}"
         try:
-            entry = json.loads(line, parse_constant=refuse_constant)
+            entry = parse_json(line, parse_constant=refuse_constant)
         except (UnicodeDecodeError, ValueError) as error:
             if number == 1:
                 raise InputError(f"{path} is not a gru-tui recording (line 1 is not JSON)"

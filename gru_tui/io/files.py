@@ -13,6 +13,7 @@ import os
 import stat
 import sys
 from pathlib import Path
+from typing import BinaryIO
 
 from gru_tui.errors import InputError
 
@@ -35,20 +36,33 @@ def regular_file_size(path: Path, where: str) -> int:
     return status.st_size
 
 
-def read_bytes(path: Path, where: str, limit: int = MAX_TEXT_BYTES) -> bytearray:
-    """The whole regular file at `path`, at most `limit` bytes (else InputError)."""
-    size = regular_file_size(path, where)
-    if size > limit:
-        raise InputError(f"{where} is {size_text(size)}; gru-tui reads up to {size_text(limit)}")
+def open_regular(path: Path, where: str) -> tuple[BinaryIO, int]:
+    """The regular file at `path`, opened for reading, and its size; anything else is refused
+    before it is opened."""
+    regular_file_size(path, where)
     try:
         # O_NONBLOCK: a FIFO put in the file's place since the check cannot block the open.
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY)
-        with os.fdopen(fd, "rb") as file:
-            if not stat.S_ISREG(os.fstat(file.fileno()).st_mode):
-                raise InputError(f"{where} is not a regular file")
-            data = _read_to(file.read, limit, first=size + 1)
     except OSError as error:
         raise InputError(f"{where} cannot be read: {_reason(error)}") from None
+    status = os.fstat(fd)
+    if not stat.S_ISREG(status.st_mode):
+        os.close(fd)
+        raise InputError(f"{where} is not a regular file")
+    return os.fdopen(fd, "rb"), status.st_size
+
+
+def read_bytes(path: Path, where: str, limit: int = MAX_TEXT_BYTES) -> bytearray:
+    """The whole regular file at `path`, at most `limit` bytes (else InputError)."""
+    file, size = open_regular(path, where)
+    with file:
+        if size > limit:
+            raise InputError(f"{where} is {size_text(size)}; gru-tui reads up to "
+                             f"{size_text(limit)}")
+        try:
+            data = _read_to(file.read, limit, first=size + 1)
+        except OSError as error:
+            raise InputError(f"{where} cannot be read: {_reason(error)}") from None
     if len(data) > limit:  # it grew since the check
         raise InputError(f"{where} is over {size_text(limit)}; gru-tui reads up to "
                          f"{size_text(limit)}")

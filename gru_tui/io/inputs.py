@@ -46,17 +46,29 @@ def read_row(source: str, option: str) -> np.ndarray:
     return rows[0]
 
 
-def load_json(text: str, where: str, parse_constant=float):
-    """JSON as gru-tui reads it: NaN and Infinity through `parse_constant` (floats, to be
-    refused with their place), integers past float64's range as ±inf, and invalid or too
-    deeply nested text refused with one line."""
+TOO_DEEP = "nested too deeply to be read"
+
+
+def parse_json(text: str | bytes, parse_constant=float):
+    """JSON as gru-tui reads it, from every source (inputs, sessions, recordings, a lesson's
+    messages): NaN and Infinity through `parse_constant` (floats, to be refused with their
+    place), integers past float64's range as ±inf, and too deeply nested text a
+    JSONDecodeError (TOO_DEEP) like any other invalid text, never a RecursionError."""
     try:
         return json.loads(text, parse_constant=parse_constant, parse_int=_json_int)
+    except RecursionError:
+        raise json.JSONDecodeError(TOO_DEEP, "", 0) from None
+
+
+def load_json(text: str, where: str, parse_constant=float):
+    """parse_json, with invalid or too deeply nested text refused in one line."""
+    try:
+        return parse_json(text, parse_constant)
     except json.JSONDecodeError as error:
+        if error.msg == TOO_DEEP:
+            raise InputError(f"{where} is JSON {TOO_DEEP}") from None
         raise InputError(f"{where} is not valid JSON: {error.msg} at line {error.lineno} "
                          f"column {error.colno}") from None
-    except RecursionError:
-        raise InputError(f"{where} is JSON nested too deeply to be read") from None
 
 
 def check_width(rows: np.ndarray, width: int, where: str, takes: str) -> None:

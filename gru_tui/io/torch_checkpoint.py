@@ -43,7 +43,6 @@ import pickle
 import pickletools
 import re
 import reprlib
-import stat
 import struct
 import zipfile
 from pathlib import Path
@@ -51,6 +50,7 @@ from pathlib import Path
 import numpy as np
 
 from gru_tui.errors import InputError
+from gru_tui.io.files import open_regular
 from gru_tui.io.layers import MAX_FILE_BYTES, first_line, size_text
 
 MAX_PICKLE_BYTES = 64 << 20
@@ -297,30 +297,19 @@ def shown(text: object, limit: int = 200) -> str:
 
 
 def _open_regular(path: Path, where: str):
-    """A regular file opened for reading; FIFOs, devices and directories refused unread."""
-    try:
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
-    except FileNotFoundError:
-        raise InputError(f"{where}: no such file") from None
-    except IsADirectoryError:
-        raise InputError(f"{where} is a directory, not a file") from None
-    except OSError as error:
-        raise InputError(f"{where} cannot be read: {error.strerror or error}") from None
-    info = os.fstat(fd)
+    """A regular file of weights opened for reading: not empty, not huge; FIFOs, devices and
+    directories refused unread."""
+    handle, size = open_regular(path, where)
     problem = None
-    if stat.S_ISDIR(info.st_mode):
-        problem = f"{where} is a directory, not a file"
-    elif not stat.S_ISREG(info.st_mode):
-        problem = f"{where} is not a regular file"
-    elif info.st_size == 0:
+    if size == 0:
         problem = f"{where} is empty"
-    elif info.st_size > MAX_FILE_BYTES:
-        problem = (f"{where} is {size_text(info.st_size)}; gru-tui reads weight files up to "
+    elif size > MAX_FILE_BYTES:
+        problem = (f"{where} is {size_text(size)}; gru-tui reads weight files up to "
                    f"{size_text(MAX_FILE_BYTES)}")
     if problem:
-        os.close(fd)
+        handle.close()
         raise InputError(problem)
-    return os.fdopen(fd, "rb")
+    return handle
 
 
 def _not_zip(where: str, name: str, head: bytes) -> str:

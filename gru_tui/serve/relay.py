@@ -30,6 +30,7 @@ from urllib.parse import parse_qs, quote, unquote, urlsplit
 
 from gru_tui.core.lesson import MAX_MESSAGE
 from gru_tui.errors import InputError
+from gru_tui.io.inputs import parse_json
 from gru_tui.serve.shared import log
 
 if TYPE_CHECKING:
@@ -255,7 +256,7 @@ class Relay:
     def _heard_of(self, data: bytes) -> None:
         """A following server's count of its students."""
         try:
-            report = json.loads(data)
+            report = parse_json(data)  # never a RecursionError
             server, counts = report["server"], (report["following"], report["exploring"])
             if not (isinstance(server, str) and len(server) <= 200
                     and all(isinstance(n, int) and 0 <= n < 100_000 for n in counts)):

@@ -109,6 +109,7 @@ def test_messages_are_checked_envelope_first():
                         (b"[1]", "not a gru-tui lesson message"),
                         (b'{"format": "x"}', "not a gru-tui lesson message"),
                         (b'{"a": NaN}', "not JSON"),
+                        (b"[" * 100_000 + b"]" * 100_000, "not JSON"),  # no RecursionError
                         (json.dumps(envelope(version=0)).encode(), '"version"'),
                         (json.dumps(envelope(lesson="")).encode(), '"lesson"'),
                         (json.dumps(envelope(seq="1")).encode(), '"seq"'),

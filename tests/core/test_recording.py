@@ -5,7 +5,9 @@ knows it. The files are written by hand."""
 from __future__ import annotations
 
 import json
+import os
 import re
+from pathlib import Path
 
 import pytest
 
@@ -35,9 +37,10 @@ STATE = {"models": ["gru"], "hidden": 2, "seed": 1, "inputs": [[0.5], [0.25], [-
     ([HEADER, json.dumps({"at": 0, "marker": 3}), ""], 'line 2: "marker" must be a note'),
     ([HEADER, "[1, 2]", ""], "line 2 is not a JSON object"),
     ([HEADER, '{"at": NaN, "marker": "x"}', ""], "line 2 is not JSON"),
+    ([HEADER, "[" * 100_000 + "]" * 100_000, ""], "line 2 is not JSON: nested too deeply"),
 ], ids=["corrupt", "truncated", "a session file", "not json", "empty", "bad version",
         "no state", "no time", "time backwards", "bad state", "bad marker", "not an object",
-        "nan"])
+        "nan", "too deep"])
 def test_a_bad_recording_names_the_file_and_the_line(tmp_path, lines, words):
     path = tmp_path / "lesson.jsonl"
     path.write_text("\n".join(lines))
@@ -51,6 +54,14 @@ def test_a_missing_file_or_a_folder_is_named(tmp_path):
         read_recording(tmp_path / "nope.jsonl")
     with pytest.raises(InputError, match="is a folder, not a recording"):
         read_recording(tmp_path)
+
+
+def test_a_fifo_or_a_device_is_refused_unread(tmp_path):
+    fifo = tmp_path / "lesson.jsonl"
+    os.mkfifo(fifo)  # nobody writes: reading it would block for ever
+    for path in (fifo, Path("/dev/zero")):
+        with pytest.raises(InputError, match="is not a regular file"):
+            read_recording(path)
 
 
 def test_what_is_written_reads_back_with_its_times_and_markers(tmp_path):
