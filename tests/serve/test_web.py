@@ -615,7 +615,9 @@ def test_saving_in_the_browser_downloads_instead_of_writing_on_the_server(server
     with context.expect_page(timeout=30_000) as opened:
         tab.press("Control+s")  # the screenshot, which the browser must not take as its own
     screenshot = opened.value  # Textual has the browser show it, in a tab of its own
-    screenshot.wait_for_load_state()
+    # the SVG's own document is all the checks below need (a loaded machine may be slow to
+    # fire "load" for it)
+    screenshot.wait_for_load_state("domcontentloaded", timeout=60_000)
     assert "/download/" in screenshot.url
     assert screenshot.locator("svg").count() > 0
     assert list(tmp_path.iterdir()) == []  # nothing written where the server runs
